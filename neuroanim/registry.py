@@ -1,0 +1,179 @@
+"""Every scene neuroanim can render: its name, options and the data it replays.
+
+This module imports no manim: `neuroanim list`, option parsing and lesson-file
+validation read it cheaply, and `prepare` turns resolved options into the
+trajectories a scene replays (trained here, or loaded from `--trajectory`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import core
+from . import trajectory as traj_io
+from .errors import UserError
+from .params import Param, resolve, variant
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    name: str  # CLI name, e.g. "gradient-descent"
+    module: str  # importable module holding the Scene class
+    cls: str
+    description: str
+    params: tuple[Param, ...]
+    prepare: Callable[[dict], dict]  # resolved options -> data for the scene
+
+    def resolve(self, given: dict | None = None) -> dict:
+        return resolve(self.params, given, self.name)
+
+    def variant(self, values: dict) -> str:
+        return variant(self.params, values)
+
+    def scene_class(self):
+        """Import the scene module (and so manim) and return the Scene class."""
+        return getattr(importlib.import_module(self.module), self.cls)
+
+
+# ---------------------------------------------------------------- shared options
+def _neuron_params(example: bool) -> tuple[Param, ...]:
+    ps = [
+        Param("gate", "choice", "AND", "logic gate the neuron learns", choices=core.GATES),
+        Param("lr", "float", core.DEFAULT_LR, "learning rate", low=0, low_open=True, high=1000),
+        Param("epochs", "int", core.DEFAULT_EPOCHS, "training epochs", low=1, high=100_000),
+        Param("seed", "int", 0, "seed of the random initial weights", low=0, high=2**32 - 1),
+        Param("mode", "choice", "batch", "one update per epoch (batch) or per example",
+              choices=core.MODES),
+    ]
+    if example:
+        ps.append(Param("example", "int", 3, "training example (0-3) of the dissected step",
+                        low=0, high=3))
+    ps.append(Param("trajectory", "path", None,
+                    "replay a neuron file from `neuroanim train neuron` instead of training"))
+    return tuple(ps)
+
+
+def neuron_run(values: dict) -> core.NeuronRun:
+    """The neuron run the options ask for: loaded from a file, or trained now."""
+    if values.get("trajectory"):
+        return traj_io.load(values["trajectory"], expect="neuron")
+    try:
+        return core.train_neuron(
+            values["gate"], lr=values["lr"], epochs=int(values["epochs"]),
+            seed=int(values["seed"]), mode=values["mode"],
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+# ------------------------------------------------------------- gradient descent
+def _prepare_descent(values: dict) -> dict:
+    """One Descent per panel, with a label and the preset each came from."""
+    files = values.get("trajectory") or ()
+    if files:
+        runs = [traj_io.load(f, expect="descent") for f in files]
+        names = {r.landscape for r in runs}
+        if len(names) > 1:
+            raise UserError(f"--trajectory: files use different landscapes ({', '.join(sorted(names))})")
+        return {"landscape": runs[0].landscape, "runs": runs,
+                "presets": [None] * len(runs)}
+    ls = core.get_landscape(values["landscape"])
+    lrs = list(values.get("lr") or ())
+    presets: list[str | None] = [None] * len(lrs)
+    for p in values.get("preset") or ():
+        lrs.append(core.preset_lr(ls, p))
+        presets.append(p)
+    if not lrs:
+        presets = list(core.PRESETS)
+        lrs = [core.preset_lr(ls, p) for p in presets]
+    if len(lrs) > 4:
+        raise UserError(f"--lr/--preset: at most 4 learning rates side by side, got {len(lrs)}")
+    runs = [core.descend(ls, values.get("w0"), lr, int(values["steps"])) for lr in lrs]
+    return {"landscape": ls.name, "runs": runs, "presets": presets}
+
+
+GRADIENT_DESCENT = SceneSpec(
+    name="gradient-descent",
+    module="scenes.gradient_descent",
+    cls="GradientDescent",
+    description="A ball rolls down the loss valley at one or several learning rates.",
+    params=(
+        Param("lr", "float", (), "learning rate; repeat for side-by-side panels "
+              "(default: the four presets)", multiple=True, low=0, low_open=True, high=1000),
+        Param("preset", "choice", (), "a learning-rate preset derived from the curvature",
+              choices=core.PRESETS, multiple=True),
+        Param("landscape", "choice", core.DEFAULT_LANDSCAPE, "loss landscape",
+              choices=tuple(core.LANDSCAPES)),
+        Param("w0", "float", None, "starting weight (default: the landscape's)",
+              low=-1000, high=1000),
+        Param("steps", "int", 30, "gradient-descent steps", low=1, high=500),
+        Param("trajectory", "path", (), "replay descent files from `neuroanim train "
+              "descent`, one per panel", multiple=True),
+    ),
+    prepare=_prepare_descent,
+)
+
+AND_GATE = SceneSpec(
+    name="and-gate",
+    module="scenes.and_gate",
+    cls="AndGate",
+    description="A neuron learns a logic gate: its output grid converges beside the loss curve.",
+    params=(*_neuron_params(example=False)[:-1],
+            Param("grid", "int", 64, "heatmap resolution (cells per side)", low=4, high=512),
+            _neuron_params(example=False)[-1]),
+    prepare=lambda v: {"run": neuron_run(v)},
+)
+
+
+def _prepare_loop(values: dict) -> dict:
+    run = neuron_run(values)
+    return {"run": run, "step": core.dissect_step(run, 0, int(values["example"]))}
+
+
+TRAINING_LOOP = SceneSpec(
+    name="training-loop",
+    module="scenes.training_loop",
+    cls="TrainingLoop",
+    description="The five-stage training cycle, told as tuning a guitar, with a real step.",
+    params=_neuron_params(example=True),
+    prepare=_prepare_loop,
+)
+
+LOSS_AND_EPOCHS = SceneSpec(
+    name="loss-and-epochs",
+    module="scenes.loss_and_epochs",
+    cls="LossAndEpochs",
+    description="What loss (mean squared error) and an epoch are, from a real neuron run.",
+    params=_neuron_params(example=True),
+    prepare=_prepare_loop,
+)
+
+SCENES: dict[str, SceneSpec] = {
+    s.name: s for s in (TRAINING_LOOP, LOSS_AND_EPOCHS, GRADIENT_DESCENT, AND_GATE)
+}
+
+
+def get(name: str) -> SceneSpec:
+    if name not in SCENES:
+        raise UserError(f"unknown scene {name!r}; choose from {', '.join(SCENES)}")
+    return SCENES[name]
+
+
+def register(spec: SceneSpec) -> SceneSpec:
+    """Add a scene (tests and plug-ins); the name must be new."""
+    if spec.name in SCENES and SCENES[spec.name] is not spec:
+        raise ValueError(f"scene {spec.name!r} is already registered")
+    SCENES[spec.name] = spec
+    return spec
+
+
+def trajectories(data: dict) -> list[Any]:
+    """Every trajectory inside a prepared data dict (for hashing and alt text)."""
+    out = []
+    for v in data.values():
+        items = v if isinstance(v, list) else [v]
+        out.extend(x for x in items if isinstance(x, core.Descent | core.NeuronRun))
+    return out
