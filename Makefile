@@ -1,4 +1,6 @@
-# neuroanim: `make demo` and `make test` each do the whole set-up first, idempotently.
+# neuroanim: `make demo` and `make test` each do the whole set-up first.
+# Set-up is idempotent: Debian packages are checked with dpkg-query (milliseconds),
+# the venv install is redone only when pyproject.toml changes (a stamp file).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -7,14 +9,19 @@ DEB_BUILD := libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core
 DEB_BROWSER := chromium chromium-driver
 STAMP := $(VENV)/.neuroanim-installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup debian demo test lint bench clean
 
-setup: $(STAMP)
+setup: debian $(STAMP)
 
-$(STAMP): pyproject.toml
+debian:
 	@scripts/setup-debian.sh $(DEB_BUILD)
+
+$(STAMP): pyproject.toml | debian
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[dev]'
+	@echo "neuroanim set-up: installing the package into $(VENV) (first run takes a minute)"
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 \
+	  | grep -v "^WARNING: Location .* is ignored" || true
+	@$(PY) -c "import manim, neuroanim" || { echo "neuroanim set-up: install failed" >&2; exit 1; }
 	@touch $@
 
 demo: setup
@@ -28,10 +35,10 @@ lint: setup
 	$(VENV)/bin/ruff check neuroanim scenes tests benchmarks
 
 bench: setup
-	$(PY) -m pip install -q -e '.[bench]'
+	@$(PY) -m pip install -q -e '.[bench]' 2>&1 | grep -v "^WARNING: Location" || true
 	$(PY) benchmarks/core.py
 	$(PY) benchmarks/render_and_gate.py
 	$(PY) benchmarks/build.py
 
 clean:
-	rm -rf $(VENV) .cache/neuroanim
+	rm -rf $(VENV)
