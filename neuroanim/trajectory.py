@@ -2,7 +2,11 @@
 
 JSON is the exchange format (course pages' own widgets read it): no NaN/Infinity
 tokens, a schema id, a fixed key order, floats written with `repr` so they
-round-trip exactly, columnar arrays. Identical runs give identical bytes.
+round-trip exactly, columnar arrays. Identical runs give identical bytes (.npz
+too: its zip entries carry a fixed timestamp). Loading checks more than shapes:
+the recorded numbers must follow from each other (loss = L(w), every update
+w[t+1] = w[t] - lr * grad[t], the status), so a scene never replays a file whose
+story the maths does not support.
 """
 
 from __future__ import annotations
@@ -19,15 +23,19 @@ from pathlib import Path
 import numpy as np
 
 from .core import Descent, NeuronRun, get_landscape
+from .core.datasets import GATES, INPUTS, gate_data
+from .core.descent import STATUSES, classify, settled_step
+from .core.neuron import MAX_EPOCHS, MODES, sigmoid
 from .errors import UserError
-from .core.datasets import GATES
-from .core.descent import STATUSES
-from .core.neuron import MODES
 
 DESCENT_SCHEMA = "neuroanim.descent/1"
 NEURON_SCHEMA = "neuroanim.neuron/1"
 CURVE_POINTS = 241
 FORMATS = (".json", ".npz", ".csv")
+# Recorded numbers are compared with what they must equal after a round trip
+# through another implementation (a browser, another numpy): ~1e3 ulps of slack.
+RTOL, ATOL = 1e-9, 1e-12
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
 
 Trajectory = Descent | NeuronRun
 
@@ -54,7 +62,7 @@ def to_dict(traj: Trajectory) -> dict:
                 "name": ls.name,
                 "formula": ls.formula,
                 "w_min": ls.w_min,
-                "w_range": list(ls.w_range),
+                "w_range": [float(v) for v in ls.w_range],
             },
             "lr": traj.lr,
             "w0": traj.w0,
@@ -103,32 +111,41 @@ def _field(doc: dict, name: str, path):
 
 
 def _array(doc, name, path, shape, dtype=float) -> np.ndarray:
+    """A numeric array of `shape` (None: any length); bools and strings refused."""
     raw = _field(doc, name, path)
     try:
-        arr = np.asarray(raw, dtype=dtype)
-    except (TypeError, ValueError):
+        arr = np.asarray(raw)
+    except (TypeError, ValueError):  # ragged nesting
         raise TrajectoryError(path, name, "is not an array of numbers") from None
-    if arr.dtype == object:
+    if arr.dtype.kind not in "iuf":
         raise TrajectoryError(path, name, "is not an array of numbers")
     if arr.ndim != len(shape) or any(
-        want is not None and got != want for got, want in zip(arr.shape, shape)
+        want is not None and got != want
+        for got, want in zip(arr.shape, shape, strict=True)
     ):
         want = "x".join("?" if s is None else str(s) for s in shape)
         got = "x".join(map(str, arr.shape)) or "scalar"
         raise TrajectoryError(path, name, f"has shape {got}, expected {want}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         raise TrajectoryError(path, name, "holds a non-finite number")
-    return arr
+    if np.dtype(dtype).kind == "i":
+        if not np.all(arr == np.round(arr)):
+            raise TrajectoryError(path, name, "must hold whole numbers")
+        return arr.astype(np.int64)
+    return arr.astype(dtype)
 
 
-def _number(doc, name, path, *, positive=False, integer=False) -> float:
+def _number(doc, name, path, *, positive=False, integer=False, low=None) -> float:
     v = _field(doc, name, path)
     if isinstance(v, np.ndarray) and v.ndim == 0:
         v = v.item()
     if isinstance(v, bool) or not isinstance(v, int | float | np.number):
         raise TrajectoryError(path, name, f"must be a number, got {v!r}")
     if not math.isfinite(float(v)) or (positive and v <= 0):
-        raise TrajectoryError(path, name, f"must be a {'positive ' if positive else ''}finite number")
+        kind = "positive finite" if positive else "finite"
+        raise TrajectoryError(path, name, f"must be a {kind} number")
+    if low is not None and v < low:
+        raise TrajectoryError(path, name, f"is {v}, must be at least {low}")
     if integer:
         if float(v) != int(v):
             raise TrajectoryError(path, name, "must be a whole number")
@@ -143,8 +160,28 @@ def _text(doc, name, path, choices=None) -> str:
     if not isinstance(v, str):
         raise TrajectoryError(path, name, f"must be text, got {type(v).__name__}")
     if choices is not None and v not in choices:
-        raise TrajectoryError(path, name, f"is {v!r}, expected one of {', '.join(choices)}")
+        raise TrajectoryError(
+            path, name, f"is {v!r}, expected one of {', '.join(choices)}"
+        )
     return v
+
+
+def _agrees(path, name, got, want, what: str, offset: int = 0) -> None:
+    """TrajectoryError naming `name[index]` at the first entry where got != want.
+
+    `offset` is added to the first index (got = w[1:] is reported as w[t]).
+    """
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    bad = ~np.isclose(got, want, rtol=RTOL, atol=ATOL)
+    if np.any(bad):
+        at = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        shown = (at[0] + offset, *at[1:]) if at else at
+        where = "[" + ", ".join(map(str, shown)) + "]" if got.ndim else ""
+        raise TrajectoryError(
+            path,
+            f"{name}{where}",
+            f"is {float(got[at])!r} but {what} gives {float(want[at])!r}",
+        )
 
 
 def from_dict(doc: dict, path=None, expect: str | None = None) -> Trajectory:
@@ -153,14 +190,18 @@ def from_dict(doc: dict, path=None, expect: str | None = None) -> Trajectory:
     `expect` ("descent" or "neuron") rejects the other kind with a clear message.
     """
     if not isinstance(doc, dict):
-        raise TrajectoryError(path, None, "is not a neuroanim trajectory (not an object)")
+        raise TrajectoryError(
+            path, None, "is not a neuroanim trajectory (not an object)"
+        )
     schema = _field(doc, "schema", path)
     if isinstance(schema, np.ndarray):
         schema = schema.item()
     kinds = {DESCENT_SCHEMA: "descent", NEURON_SCHEMA: "neuron"}
-    if schema not in kinds:
+    if not isinstance(schema, str) or schema not in kinds:
         raise TrajectoryError(
-            path, "schema", f"is {schema!r}, expected {DESCENT_SCHEMA} or {NEURON_SCHEMA}"
+            path,
+            "schema",
+            f"is {schema!r}, expected {DESCENT_SCHEMA} or {NEURON_SCHEMA}",
         )
     kind = kinds[schema]
     if expect is not None and kind != expect:
@@ -172,110 +213,238 @@ def from_dict(doc: dict, path=None, expect: str | None = None) -> Trajectory:
     return _neuron_from(doc, path)
 
 
-def _descent_from(doc, path) -> Descent:
-    land = _field(doc, "landscape", path)
-    name = land.get("name") if isinstance(land, dict) else land
-    if isinstance(name, np.ndarray):
-        name = name.item()
+def _nested(doc, name, path, keys: str) -> dict:
+    """The object field `name`, its keys prefixed ("curve.w") so errors name them."""
+    sub = _field(doc, name, path)
+    if not isinstance(sub, dict):
+        raise TrajectoryError(path, name, f"must be an object with {keys}")
+    return {f"{name}.{k}": v for k, v in sub.items()}
+
+
+def _landscape_from(doc, path):
+    land = _nested(doc, "landscape", path, "name, formula, w_min")
+    name = _text(land, "landscape.name", path)
     try:
-        get_landscape(name)
-    except (KeyError, TypeError):
-        raise TrajectoryError(path, "landscape", f"names an unknown landscape {name!r}") from None
+        ls = get_landscape(name)
+    except KeyError:
+        raise TrajectoryError(
+            path, "landscape.name", f"names an unknown landscape {name!r}"
+        ) from None
+    _text(land, "landscape.formula", path)
+    w_min = _number(land, "landscape.w_min", path)
+    if not math.isclose(w_min, ls.w_min, rel_tol=RTOL, abs_tol=ATOL):
+        raise TrajectoryError(
+            path,
+            "landscape.w_min",
+            f"is {w_min!r} but {name}'s minimum is {ls.w_min!r}",
+        )
+    return ls
+
+
+def _descent_from(doc, path) -> Descent:
+    ls = _landscape_from(doc, path)
+    curve = _nested(doc, "curve", path, "w and loss")
+    cw = _array(curve, "curve.w", path, (None,))
+    if len(cw) < 2:
+        raise TrajectoryError(path, "curve.w", "needs at least 2 points")
+    cl = _array(curve, "curve.loss", path, (len(cw),))
+    _agrees(path, "curve.loss", cl, ls.loss(cw), "the landscape at curve.w")
+
     w = _array(doc, "w", path, (None,))
     t = len(w)
     if t < 1:
         raise TrajectoryError(path, "w", "is empty")
     loss = _array(doc, "loss", path, (t,))
     grad = _array(doc, "grad", path, (t,))
-    cs = doc.get("converged_step")
+    lr = _number(doc, "lr", path, positive=True)
+    w0 = _number(doc, "w0", path)
+    tol = _number(doc, "tol", path, positive=True)
+    steps = _number(doc, "steps", path, integer=True, low=0)
+    if steps < t - 1:
+        raise TrajectoryError(
+            path, "steps", f"is {steps} but {t - 1} steps are recorded"
+        )
+    if w[0] != w0:
+        raise TrajectoryError(path, "w[0]", f"is {float(w[0])!r} but w0 is {w0!r}")
+    _agrees(path, "loss", loss, ls.loss(w), f"{ls.name}'s L(w)")
+    _agrees(path, "grad", grad, ls.grad(w), f"{ls.name}'s L'(w)")
+    _agrees(path, "w", w[1:], w[:-1] - lr * grad[:-1], "w[t-1] - lr * grad[t-1]", 1)
+
+    cs = _field(doc, "converged_step", path)
     if isinstance(cs, np.ndarray):
         cs = cs.item()
-    if cs is not None and cs != -1:
-        cs = _number(doc, "converged_step", path, integer=True)
-        if not 0 <= cs < t:
-            raise TrajectoryError(path, "converged_step", f"is {cs}, outside 0..{t - 1}")
-    else:
-        cs = None
-    steps = _number(doc, "steps", path, integer=True)
-    if steps < t - 1:
-        raise TrajectoryError(path, "steps", f"is {steps} but {t - 1} steps are recorded")
+    cs = (
+        None
+        if cs is None or cs == -1
+        else _number(doc, "converged_step", path, integer=True)
+    )
+    if cs != settled_step(grad, tol):
+        raise TrajectoryError(
+            path,
+            "converged_step",
+            f"is {cs} but |grad| stays under tol from step {settled_step(grad, tol)}",
+        )
+    status = _text(doc, "status", path, STATUSES)
+    derived = classify(ls, w, grad, lr, t - 1 < steps, tol)
+    if status != derived:
+        raise TrajectoryError(
+            path, "status", f"is {status!r} but the steps say {derived!r}"
+        )
     return Descent(
-        landscape=name,
-        lr=_number(doc, "lr", path, positive=True),
-        w0=_number(doc, "w0", path),
+        landscape=ls.name,
+        lr=lr,
+        w0=w0,
         steps=steps,
-        tol=_number(doc, "tol", path, positive=True),
+        tol=tol,
         w=w,
         loss=loss,
         grad=grad,
-        status=_text(doc, "status", path, STATUSES),
+        status=status,
         converged_step=cs,
     )
 
 
 def _neuron_from(doc, path) -> NeuronRun:
-    epochs = _number(doc, "epochs", path, integer=True)
-    if epochs < 1:
-        raise TrajectoryError(path, "epochs", "must be at least 1")
+    epochs = _number(doc, "epochs", path, integer=True, low=1)
+    if epochs > MAX_EPOCHS:
+        raise TrajectoryError(path, "epochs", f"is {epochs}, more than {MAX_EPOCHS}")
     t = epochs + 1
     gate = _text(doc, "gate", path, GATES)
-    order = _array(doc, "order", path, (epochs, 4), dtype=float)
+    mode = _text(doc, "mode", path, MODES)
+    lr = _number(doc, "lr", path, positive=True)
+    seed = _number(doc, "seed", path, integer=True, low=0)
+    x = _array(doc, "inputs", path, (4, 2))
+    y = _array(doc, "targets", path, (4,))
+    if not np.array_equal(x, INPUTS):
+        raise TrajectoryError(
+            path, "inputs", f"must be the truth-table rows {INPUTS.tolist()}"
+        )
+    if not np.array_equal(y, gate_data(gate)[1]):
+        raise TrajectoryError(path, "targets", f"are not {gate}'s truth table")
+    order = _array(doc, "order", path, (epochs, 4), dtype=np.int64)
     if not np.all(np.sort(order, axis=1) == np.arange(4)):
         raise TrajectoryError(path, "order", "rows must each hold 0, 1, 2, 3 once")
-    return NeuronRun(
+    w = _array(doc, "w", path, (t, 2))
+    b = _array(doc, "b", path, (t,))
+    p = _array(doc, "predictions", path, (t, 4))
+    loss = _array(doc, "loss", path, (t,))
+    grad_w = _array(doc, "grad_w", path, (t, 2))
+    grad_b = _array(doc, "grad_b", path, (t,))
+
+    # Every recorded number must follow from w, b and the update rule.
+    p_true = sigmoid(w @ x.T + b[:, None])  # (T, 4)
+    _agrees(path, "predictions", p, p_true, "sigmoid(w . x + b)")
+    _agrees(path, "loss", loss, np.mean((p_true - y) ** 2, axis=1), "the MSE")
+    dz = 0.5 * (p_true - y) * p_true * (1.0 - p_true)  # (T, 4): dL/dz, N = 4
+    _agrees(path, "grad_w", grad_w, dz @ x, "dL/dw of the MSE")
+    _agrees(path, "grad_b", grad_b, dz.sum(axis=1), "dL/db of the MSE")
+    if mode == "batch":
+        nxt_w, nxt_b = w[:-1] - lr * grad_w[:-1], b[:-1] - lr * grad_b[:-1]
+    else:
+        nxt_w, nxt_b = _replay_epochs(w[:-1], b[:-1], x, y, lr, order)
+    _agrees(path, "w", w[1:], nxt_w, "the update from the epoch before", 1)
+    _agrees(path, "b", b[1:], nxt_b, "the update from the epoch before", 1)
+
+    run = NeuronRun(
         gate=gate,
-        lr=_number(doc, "lr", path, positive=True),
+        lr=lr,
         epochs=epochs,
-        seed=_number(doc, "seed", path, integer=True),
-        mode=_text(doc, "mode", path, MODES),
-        inputs=_array(doc, "inputs", path, (4, 2)),
-        targets=_array(doc, "targets", path, (4,)),
-        w=_array(doc, "w", path, (t, 2)),
-        b=_array(doc, "b", path, (t,)),
-        loss=_array(doc, "loss", path, (t,)),
-        predictions=_array(doc, "predictions", path, (t, 4)),
-        grad_w=_array(doc, "grad_w", path, (t, 2)),
-        grad_b=_array(doc, "grad_b", path, (t,)),
-        order=order.astype(np.int64),
+        seed=seed,
+        mode=mode,
+        inputs=x,
+        targets=y,
+        w=w,
+        b=b,
+        loss=loss,
+        predictions=p,
+        grad_w=grad_w,
+        grad_b=grad_b,
+        order=order,
     )
+    status = _text(doc, "status", path, ("learned", "failed"))
+    if status != run.status:
+        raise TrajectoryError(
+            path,
+            "status",
+            f"is {status!r} but the final predictions say {run.status!r}",
+        )
+    if "accuracy" in doc and _number(doc, "accuracy", path) != run.accuracy:
+        raise TrajectoryError(
+            path,
+            "accuracy",
+            f"is {doc['accuracy']!r} but the final predictions give {run.accuracy!r}",
+        )
+    return run
+
+
+def _replay_epochs(w, b, x, y, lr, order):
+    """One per-example epoch from every recorded state at once: (E, 2), (E,)."""
+    w, b = w.copy(), b.copy()
+    for k in range(4):
+        i = order[:, k]  # (E,)
+        xi = x[i]  # (E, 2)
+        p = sigmoid(np.sum(xi * w, axis=1) + b)  # (E,)
+        d = 2.0 * (p - y[i]) * p * (1.0 - p)  # (E,): d(squared error)/dz
+        w -= lr * d[:, None] * xi
+        b -= lr * d
+    return w, b
 
 
 # -------------------------------------------------------------------- npz and csv
 def _npz_bytes(traj: Trajectory) -> bytes:
-    doc = to_dict(traj)
+    """Named arrays, nested objects flattened with a prefix (landscape_w_min).
+
+    Written entry by entry with a fixed timestamp (np.savez stamps the current
+    time), so identical runs give identical bytes here too.
+    """
     arrays = {}
-    for key, val in doc.items():
+    for key, val in to_dict(traj).items():
         if key == "landscape":
             arrays["landscape"] = np.array(val["name"])
+            for sub in ("formula", "w_min", "w_range"):
+                arrays[f"landscape_{sub}"] = np.array(val[sub])
         elif key == "curve":
             arrays["curve_w"] = np.asarray(val["w"])
             arrays["curve_loss"] = np.asarray(val["loss"])
         elif key == "converged_step":
             arrays[key] = np.array(-1 if val is None else val)
-        elif isinstance(val, str):
-            arrays[key] = np.array(val)
         else:
             arrays[key] = np.asarray(val)
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for key, arr in arrays.items():
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_TIME)
+            with zf.open(info, "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, arr, allow_pickle=False)
     return buf.getvalue()
 
 
 def _npz_load(path: Path) -> dict:
+    """The arrays of an .npz file, regrouped into the JSON document's shape."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            doc = {k: data[k] for k in data.files}
+            raw = {k: data[k] for k in data.files}
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise TrajectoryError(path, None, f"is not a readable .npz file ({exc})") from None
-    out = {}
-    for k, v in doc.items():
-        if v.ndim == 0 and v.dtype.kind in "US":
-            out[k] = str(v)
-        elif v.ndim == 0:
-            out[k] = v.item()
+        raise TrajectoryError(
+            path, None, f"is not a readable .npz file ({exc})"
+        ) from None
+    doc: dict = {}
+    for k, v in raw.items():
+        if v.ndim == 0:
+            doc[k] = str(v) if v.dtype.kind in "US" else v.item()
         else:
-            out[k] = v
-    return out
+            doc[k] = v
+    if "landscape" in doc:
+        land = {"name": doc.pop("landscape")}
+        for sub in ("formula", "w_min", "w_range"):
+            if f"landscape_{sub}" in doc:
+                land[sub] = doc.pop(f"landscape_{sub}")
+        doc["landscape"] = land
+    if "curve_w" in doc or "curve_loss" in doc:
+        doc["curve"] = {
+            k[6:]: doc.pop(k) for k in ("curve_w", "curve_loss") if k in doc
+        }
+    return doc
 
 
 def _csv_text(traj: Trajectory) -> str:
@@ -284,18 +453,29 @@ def _csv_text(traj: Trajectory) -> str:
     wr = csv.writer(buf, lineterminator="\n")
     if isinstance(traj, Descent):
         wr.writerow(["step", "w", "loss", "grad"])
-        for t in range(len(traj.w)):
-            wr.writerow([t, repr(traj.w[t]), repr(traj.loss[t]), repr(traj.grad[t])])
+        cols = np.column_stack([traj.w, traj.loss, traj.grad])  # (T, 3)
     else:
         wr.writerow(
-            ["epoch", "w1", "w2", "b", "loss", "p00", "p01", "p10", "p11",
-             "grad_w1", "grad_w2", "grad_b"]
+            [
+                "epoch",
+                "w1",
+                "w2",
+                "b",
+                "loss",
+                "p00",
+                "p01",
+                "p10",
+                "p11",
+                "grad_w1",
+                "grad_w2",
+                "grad_b",
+            ]
         )
-        for t in range(traj.epochs + 1):
-            row = [traj.w[t, 0], traj.w[t, 1], traj.b[t], traj.loss[t],
-                   *traj.predictions[t], traj.grad_w[t, 0], traj.grad_w[t, 1],
-                   traj.grad_b[t]]
-            wr.writerow([t, *(repr(float(v)) for v in row)])
+        cols = np.column_stack(
+            [traj.w, traj.b, traj.loss, traj.predictions, traj.grad_w, traj.grad_b]
+        )  # (T, 11)
+    for t, row in enumerate(cols.tolist()):
+        wr.writerow([t, *(repr(v) for v in row)])  # Python floats: shortest exact text
     return buf.getvalue()
 
 
@@ -310,13 +490,25 @@ def encode(traj: Trajectory, suffix: str) -> bytes:
     raise ValueError(f"unknown trajectory format {suffix!r}; use {', '.join(FORMATS)}")
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write beside `path` under a temporary name, then rename into place."""
+    """Write beside `path` under a temporary name, then rename into place.
+
+    A reader never sees half a file, and a failed write leaves nothing behind.
+    The file gets the usual permissions (0666 less the umask): mkstemp's 0600
+    would hide it from the web server that serves a course page.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -335,26 +527,30 @@ def load(path, expect: str | None = None) -> Trajectory:
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise TrajectoryError(path, None, "does not exist")
+        raise TrajectoryError(path, None, "does not exist or is not a file")
     if suffix == ".npz":
         doc = _npz_load(path)
     elif suffix == ".json":
+        # NaN/Infinity tokens are not JSON: read them as floats only so that the
+        # validation below names the field holding one, then refuse the file.
+        tokens: list[str] = []
         try:
             doc = json.loads(
                 path.read_text(encoding="utf-8"),
-                parse_constant=lambda c: _reject_constant(path, c),
+                parse_constant=lambda c: tokens.append(c) or float(c),
             )
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise TrajectoryError(path, None, f"is not valid JSON ({exc})") from None
     else:
         raise TrajectoryError(path, None, "has an unknown extension; use .json or .npz")
     try:
-        return from_dict(doc, path, expect)
+        traj = from_dict(doc, path, expect)
     except TrajectoryError:
         raise
-    except (ValueError, TypeError, AttributeError) as exc:
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
         raise TrajectoryError(path, None, f"is inconsistent ({exc})") from None
-
-
-def _reject_constant(path, token):
-    raise TrajectoryError(path, None, f"holds a non-standard JSON token {token}")
+    if suffix == ".json" and tokens:
+        raise TrajectoryError(
+            path, None, f"holds a non-standard JSON token {tokens[0]}"
+        )
+    return traj

@@ -1,4 +1,4 @@
-"""The numpy training core: landscapes, gradient descent, a sigmoid neuron (no manim)."""
+"""The numpy training core: landscapes, descent, a sigmoid neuron (never manim)."""
 
 from .datasets import GATES, INPUTS, gate_data
 from .descent import PRESETS, STATUSES, Descent, descend, preset_lr
@@ -6,6 +6,7 @@ from .landscapes import DEFAULT_LANDSCAPE, LANDSCAPES, Landscape, get_landscape
 from .neuron import (
     DEFAULT_EPOCHS,
     DEFAULT_LR,
+    MAX_EPOCHS,
     MODES,
     NeuronRun,
     TrainingStep,
@@ -24,6 +25,7 @@ __all__ = [
     "GATES",
     "INPUTS",
     "LANDSCAPES",
+    "MAX_EPOCHS",
     "MODES",
     "PRESETS",
     "STATUSES",

@@ -1,4 +1,4 @@
-"""Gradient descent on a 1-D landscape, recorded step by step."""
+"""Gradient descent on a 1-D landscape, recorded step by step and classified."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .landscapes import Landscape, get_landscape
 STATUSES = ("converged", "overshooting", "crawling", "diverged")
 
 # Presets as fractions of the regime boundaries, for curvature a at the minimum:
-# the factor (1 - 2 a lr) multiplies the distance to the minimum every step.
+# near it, the factor (1 - 2 a lr) multiplies the distance to the minimum every step.
 PRESET_FACTORS = {
     "slow": 0.05 / 2,  # lr = 0.025/a: factor 0.95, still crawling after 30 steps
     "good": 0.5 / 2,  # lr = 0.25/a: factor 0.5, rolls smoothly in
@@ -22,13 +22,17 @@ PRESET_FACTORS = {
 PRESETS = tuple(PRESET_FACTORS)
 
 
+def _landscape(landscape: Landscape | str) -> Landscape:
+    return get_landscape(landscape) if isinstance(landscape, str) else landscape
+
+
 def preset_lr(landscape: Landscape | str, preset: str) -> float:
     """The learning rate for a named preset, derived from the curvature at w_min.
 
     lr < 1/(2a) approaches smoothly, 1/(2a) < lr < 1/a overshoots and bounces in,
     lr > 1/a diverges. On the default bowl (a = 1.5) `bouncy` is the lesson's 0.5.
     """
-    ls = get_landscape(landscape) if isinstance(landscape, str) else landscape
+    ls = _landscape(landscape)
     if preset not in PRESET_FACTORS:
         raise KeyError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     return PRESET_FACTORS[preset] / ls.curvature
@@ -43,8 +47,8 @@ class Descent:
       w     (T,)  weight at each step
       loss  (T,)  L(w[t])
       grad  (T,)  L'(w[t]); w[t+1] = w[t] - lr * grad[t] exactly
-    `status` is one of STATUSES; `converged_step` the first step with
-    |grad| < tol (None if never); `settled_min` the valley the run ends in.
+    `status` is one of STATUSES (see `classify`); `converged_step` is the step
+    from which |grad| stays under `tol` to the end of the record (None if never).
     """
 
     landscape: str
@@ -59,15 +63,17 @@ class Descent:
     converged_step: int | None
 
     def __post_init__(self):
-        t = self.w.shape[0]
+        t = self.w.shape[0] if self.w.ndim == 1 else -1
+        if t < 1:
+            raise ValueError(f"w has shape {self.w.shape}, expected (T,) with T >= 1")
         for name in ("w", "loss", "grad"):
             arr = getattr(self, name)
             if arr.shape != (t,):
                 raise ValueError(f"{name} has shape {arr.shape}, expected ({t},)")
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"{name} holds a non-finite value")
-        if t < 1:
-            raise ValueError("a descent records at least step 0")
+        if self.steps < t - 1:
+            raise ValueError(f"steps is {self.steps} but {t - 1} steps are recorded")
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} not in {STATUSES}")
 
@@ -77,13 +83,20 @@ class Descent:
         return self.w.shape[0] - 1
 
     @property
+    def stopped(self) -> bool:
+        """True when recording stopped early because the next step left the bound."""
+        return self.n_steps < self.steps
+
+    @property
     def diverged(self) -> bool:
         return self.status == "diverged"
 
     def verdict(self) -> str:
         """A short plain-language ending, read from the record."""
         if self.status == "diverged":
-            return f"diverged after {self.n_steps} steps"
+            if self.stopped:
+                return f"flew off after {self.n_steps} steps"
+            return f"bounced without settling for {self.n_steps} steps"
         if self.status == "crawling":
             return f"still crawling after {self.n_steps} steps"
         if self.status == "overshooting":
@@ -91,6 +104,48 @@ class Descent:
                 return f"still bouncing after {self.n_steps} steps"
             return f"bounced in ({self.converged_step} steps)"
         return f"arrived in {self.converged_step} steps"
+
+
+def settled_step(grad: np.ndarray, tol: float) -> int | None:
+    """The first step from which |grad| stays under `tol` to the end (None if never)."""
+    above = np.flatnonzero(~(np.abs(grad) < tol))
+    if above.size == 0:
+        return 0
+    last = int(above[-1])
+    return None if last == len(grad) - 1 else last + 1
+
+
+def classify(
+    landscape: Landscape | str,
+    w: np.ndarray,
+    grad: np.ndarray,
+    lr: float,
+    stopped: bool,
+    tol: float,
+) -> str:
+    """The status of a recorded run, from the record and the valley it ends in.
+
+    diverged: recording stopped (the next step left the bound or was not finite),
+      or the run bounces across a valley whose bottom repels it (lr >= 1/a for that
+      valley's curvature a, so no bounce can shrink), or the bounces grew.
+    overshooting: w - m changed sign (m: the minimum nearest the last step).
+    converged: never crossed m, and |grad| stayed under `tol` from some step on.
+    crawling: never crossed m and not arrived yet.
+    """
+    ls = _landscape(landscape)
+    if stopped:
+        return "diverged"
+    m = ls.nearest_minimum(float(w[-1]))
+    side = np.sign(w - m)  # (T,)
+    flips = bool(np.any(side[1:] * side[:-1] < 0))
+    arrived = settled_step(grad, tol) is not None
+    if flips:
+        repels = lr * float(ls.second(m)) >= 2.0
+        grew = abs(w[-1] - m) > abs(w[0] - m)
+        if repels or (grew and not arrived):
+            return "diverged"
+        return "overshooting"
+    return "converged" if arrived else "crawling"
 
 
 def descend(
@@ -103,64 +158,51 @@ def descend(
     """Run `steps` steps of w <- w - lr * L'(w) from `w0` and classify the run.
 
     Recording stops early (status `diverged`) when |w - w_min| would exceed the
-    landscape's bound or stop being finite; nothing non-finite is ever stored.
+    landscape's bound or L or L' would stop being finite: nothing non-finite is
+    ever stored. ValueError for a start outside the bound or a bad lr/steps.
     """
-    ls = get_landscape(landscape) if isinstance(landscape, str) else landscape
+    ls = _landscape(landscape)
     w0 = ls.default_w0 if w0 is None else float(w0)
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive finite number, got {lr}")
-    if not math.isfinite(w0):
-        raise ValueError(f"w0 must be finite, got {w0}")
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
+    if not (math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a positive finite number, got {tol}")
+    if not (math.isfinite(w0) and abs(w0 - ls.w_min) <= ls.bound):
+        raise ValueError(
+            f"w0 must be a finite number within {ls.bound:g} of the minimum "
+            f"{ls.w_min:g}, got {w0}"
+        )
+    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be a whole number >= 0, got {steps}")
+    steps = int(steps)
 
     ws = [w0]
-    diverged = False
     w = np.float64(w0)
     with np.errstate(all="ignore"):
         for _ in range(steps):
             nxt = w - lr * ls.grad(w)
-            g_next = ls.grad(nxt)
-            if (
-                not np.isfinite(nxt)
-                or abs(nxt - ls.w_min) > ls.bound
-                or not np.isfinite(ls.loss(nxt))
-                or not np.isfinite(g_next)
+            if not (
+                np.isfinite(nxt)
+                and abs(nxt - ls.w_min) <= ls.bound
+                and np.isfinite(ls.loss(nxt))
+                and np.isfinite(ls.grad(nxt))
             ):
-                diverged = True
                 break
             ws.append(float(nxt))
             w = nxt
     w_arr = np.asarray(ws, dtype=float)  # (T,)
     loss = np.asarray(ls.loss(w_arr), dtype=float)  # (T,)
     grad = np.asarray(ls.grad(w_arr), dtype=float)  # (T,)
-
-    small = np.flatnonzero(np.abs(grad) < tol)
-    converged_step = int(small[0]) if small.size else None
-    if diverged:
-        status = "diverged"
-    else:
-        settled = ls.nearest_minimum(float(w_arr[-1]))
-        side = np.sign(w_arr - settled)
-        flips = np.any(side[1:] * side[:-1] < 0)
-        growing = abs(w_arr[-1] - settled) > abs(w_arr[0] - settled)
-        if flips and converged_step is None and growing:
-            status = "diverged"  # bounded so far, but every bounce grows
-        elif flips:
-            status = "overshooting"
-        elif converged_step is not None:
-            status = "converged"
-        else:
-            status = "crawling"
+    stopped = len(ws) - 1 < steps
     return Descent(
         landscape=ls.name,
         lr=float(lr),
         w0=w0,
-        steps=int(steps),
+        steps=steps,
         tol=float(tol),
         w=w_arr,
         loss=loss,
         grad=grad,
-        status=status,
-        converged_step=converged_step,
+        status=classify(ls, w_arr, grad, lr, stopped, tol),
+        converged_step=settled_step(grad, tol),
     )

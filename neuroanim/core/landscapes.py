@@ -39,6 +39,7 @@ class Landscape:
 
     @property
     def curvature(self) -> float:
+        """a = L''(w_min) / 2: the regime boundaries for lr are 1/(2a) and 1/a."""
         return float(self.second_fn(np.float64(self.w_min))) / 2.0
 
     @property
@@ -47,10 +48,16 @@ class Landscape:
         return 50.0 * (self.w_range[1] - self.w_range[0])
 
     def loss(self, w):
+        """L(w), elementwise over a scalar or an array."""
         return self.loss_fn(np.asarray(w, dtype=float))
 
     def grad(self, w):
+        """L'(w), elementwise: the slope the ball follows downhill."""
         return self.grad_fn(np.asarray(w, dtype=float))
+
+    def second(self, w):
+        """L''(w), elementwise: twice the local curvature a."""
+        return self.second_fn(np.asarray(w, dtype=float))
 
     def curve(self, n: int = 241) -> tuple[np.ndarray, np.ndarray]:
         """`n` evenly spaced samples (w, loss) over the plotting range."""
@@ -101,13 +108,17 @@ def _double_well() -> Landscape:
     return Landscape(
         name="double-well",
         formula="L(w) = (w² - 1)² + 0.3 w + 0.4",
-        description="two valleys of different depth: where you start decides where you end",
+        description=(
+            "two valleys of different depth: where you start decides where you end"
+        ),
         loss_fn=lambda w: (w**2 - 1.0) ** 2 + 0.3 * w + 0.4,
         grad_fn=lambda w: 4 * w**3 - 4 * w + 0.3,
         second_fn=lambda w: 12 * w**2 - 4.0,
         w_range=(-2.0, 2.0),
         minima=minima,
-        default_w0=1.8,
+        # On the right wall: every preset shows its regime in the shallower valley
+        # (further up, the quartic wall is so steep that even `good` overshoots).
+        default_w0=1.5,
     )
 
 
