@@ -43,7 +43,7 @@ def _neuron_params(example: bool) -> tuple[Param, ...]:
     ps = [
         Param("gate", "choice", "AND", "logic gate the neuron learns", choices=core.GATES),
         Param("lr", "float", core.DEFAULT_LR, "learning rate", low=0, low_open=True, high=1000),
-        Param("epochs", "int", core.DEFAULT_EPOCHS, "training epochs", low=1, high=100_000),
+        Param("epochs", "int", core.DEFAULT_EPOCHS, "training epochs", low=1, high=core.MAX_EPOCHS),
         Param("seed", "int", 0, "seed of the random initial weights", low=0, high=2**32 - 1),
         Param("mode", "choice", "batch", "one update per epoch (batch) or per example",
               choices=core.MODES),
@@ -91,7 +91,10 @@ def _prepare_descent(values: dict) -> dict:
         lrs = [core.preset_lr(ls, p) for p in presets]
     if len(lrs) > 4:
         raise UserError(f"--lr/--preset: at most 4 learning rates side by side, got {len(lrs)}")
-    runs = [core.descend(ls, values.get("w0"), lr, int(values["steps"])) for lr in lrs]
+    try:
+        runs = [core.descend(ls, values.get("w0"), lr, int(values["steps"])) for lr in lrs]
+    except ValueError as exc:  # e.g. a start so far out the landscape overflows
+        raise UserError(f"--w0: {exc}") from None
     return {"landscape": ls.name, "runs": runs, "presets": presets}
 
 
@@ -129,8 +132,14 @@ AND_GATE = SceneSpec(
 
 
 def _prepare_loop(values: dict) -> dict:
+    """The run, the dissected step of `--example`, and all four examples' steps.
+
+    `examples` holds `dissect_step(run, 0, i)` for i = 0..3: the four squared
+    errors whose mean is the loss (the loss-and-epochs scene draws them).
+    """
     run = neuron_run(values)
-    return {"run": run, "step": core.dissect_step(run, 0, int(values["example"]))}
+    examples = [core.dissect_step(run, 0, i) for i in range(4)]
+    return {"run": run, "step": examples[int(values["example"])], "examples": examples}
 
 
 TRAINING_LOOP = SceneSpec(

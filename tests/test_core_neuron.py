@@ -249,9 +249,8 @@ def test_xor_fails_honestly(seed, mode):
     rounded = np.round(run.predictions[-1]).astype(int).tolist()
     assert rounded != TRUTH["XOR"], f"seed {seed}: a single neuron cannot compute XOR"
     assert run.status == "failed" and run.accuracy < 1.0, (run.status, run.accuracy)
-    assert run.accuracy == np.mean(np.array(rounded) == TRUTH["XOR"]), (
-        "accuracy is not the share"
-    )
+    right = np.abs(run.predictions[-1] - np.array(TRUTH["XOR"])) < 0.5
+    assert run.accuracy == np.mean(right), "accuracy is not the share right"
     assert run.loss[-1] > 0.2, f"seed {seed}: XOR loss fell to {run.loss[-1]}"
 
 

@@ -102,12 +102,17 @@ class NeuronRun:
 
     @property
     def accuracy(self) -> float:
-        """Share of the four examples the final neuron gets right (rounded output)."""
-        return float(np.mean(np.round(self.predictions[-1]) == self.targets))
+        """Share of the four examples the final neuron gets right.
+
+        An example is right when its output is on the target's side of 0.5
+        (|p - target| < 0.5); an output of exactly 0.5 is undecided, so wrong
+        (XOR's stalled neuron outputs 0.50 everywhere and gets none right).
+        """
+        return float(np.mean(np.abs(self.predictions[-1] - self.targets) < 0.5))
 
     @property
     def status(self) -> str:
-        """`learned` when every rounded final prediction equals its target."""
+        """`learned` when every final prediction is on its target's side of 0.5."""
         return "learned" if self.accuracy == 1.0 else "failed"
 
 
