@@ -6,7 +6,9 @@ manim is imported only inside commands that render, so `--help`, `list` and
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import signal
 import sys
 from pathlib import Path
 
@@ -33,8 +35,18 @@ def fail_cleanly(fn):
                 raise
             raise click.UsageError(str(exc)) from None
         except KeyboardInterrupt:
+            if Context.debug:
+                raise
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # a bug, not bad input: one line, exit 1
+            if Context.debug:
+                raise
+            click.echo(f"Error: {type(exc).__name__}: {exc} "
+                       "(run `neuroanim --debug ...` for the traceback)", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -48,6 +60,9 @@ class OneLineErrors(click.Group):
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
             rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare `neuroanim render`
+            exc.show()
+            sys.exit(exc.exit_code)
         except click.ClickException as exc:
             click.echo(f"Error: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
@@ -57,7 +72,8 @@ class OneLineErrors(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="neuroanim")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 def main(debug: bool) -> None:
@@ -85,51 +101,86 @@ def list_cmd() -> None:
         click.secho(spec.name, bold=True, nl=False)
         click.echo(f"  {spec.description}")
         for p in spec.params:
-            default = "derived" if p.default in (None, ()) else p.default
-            click.echo(f"    {p.flag:<14} {p.type_name():<28} default {default}  {p.help}")
+            if p.default in (None, ()):
+                default = "none" if p.kind == "path" else "derived"
+            else:
+                default = p.default
+            click.echo(f"    {p.flag:<14} {p.type_name():<28} default {default}  "
+                       f"{p.help}")
 
 
 # ---------------------------------------------------------------------- render
 def _click_option(p: Param):
-    kw = {"help": p.help, "default": None, "show_default": False}
-    if p.multiple:
-        kw["multiple"] = True
-        kw["default"] = ()
-    kw["type"] = str  # Param.parse converts and checks, with our own messages
-    return click.option(p.flag, p.name, metavar=p.type_name().upper(), **kw)
+    """A click option for one scene parameter, built from its spec alone.
+
+    Values stay strings here: `Param.parse` converts and checks them, so the CLI,
+    lesson files and the Python API share one set of rules and messages. The
+    default stays None (not given) so `render` can tell a default from a choice.
+    """
+    shown = "" if p.default in (None, ()) else f"  [default: {p.default}]"
+    metavar = p.type_name() if p.kind == "choice" else p.type_name().upper()
+    return click.option(p.flag, p.name, type=str, metavar=metavar,
+                        help=p.help + shown, multiple=p.multiple,
+                        default=() if p.multiple else None, show_default=False)
 
 
 def _render_command(spec: registry.SceneSpec) -> click.Command:
     @fail_cleanly
-    def run(fmt, quality, theme, transparent, out, fps, resolution, verbose, **given):
-        from .render import render
+    def run(fmt, quality, theme, transparent, out, fps, resolution, verbose,
+            gif_budget, **given):
+        from . import web
 
         given = {k: v for k, v in given.items() if v not in (None, ())}
-        result = render(spec, given, fmt=fmt, quality=quality, theme=theme,
-                        transparent=transparent, out=out, fps=fps,
-                        resolution=resolution, verbose=verbose)
+        budget = web.parse_budget(gif_budget)
+        with _sigterm_unwinds():
+            result, notes = web.render_within_budget(
+                spec, given, budget=budget, fmt=fmt, quality=quality, theme=theme,
+                transparent=transparent, out=out, fps=fps, resolution=resolution,
+                verbose=verbose)
+            # Poster, WebVTT captions and alt text, as a lesson build adds them.
+            extra = web.finish_output(result, spec.name,
+                                      spec.prepare(spec.resolve(given)))
         click.echo(_summary(result))
+        for line in notes:
+            click.echo(f"  {line}")
+        if extra["poster"]:
+            click.echo(f"  poster {result.path.parent / extra['poster']}")
+        if extra["captions"]:
+            click.echo(f"  webvtt {result.path.parent / extra['captions']['vtt']}")
+        click.echo(f"  alt text: {extra['alt']}")
 
     cmd = click.Command(
         spec.name,
         callback=run,
-        help=f"{spec.description}\n\n\b\nExample:\n  neuroanim render {spec.name} -f gif",
+        help=(f"{spec.description}\n\n\b\nExample:\n"
+              f"  neuroanim render {spec.name} -f gif\n"
+              f"  neuroanim render {spec.name} -f png --theme light -o figures/"),
         short_help=spec.description,
     )
     common = [
-        click.Option(["-f", "--format", "fmt"], default="mp4", show_default=True,
-                     help="mp4, webm, gif, png (the last frame) or mov."),
+        click.Option(["-f", "--format", "fmt"], metavar="FORMAT",
+                     help="mp4, webm, gif, png (the last frame) or mov "
+                          "[default: -o's extension, else mp4]."),
         click.Option(["-q", "--quality"], default="l", show_default=True,
-                     help="l 854x480@15, m 1280x720@30, h 1920x1080@60, k 3840x2160@60."),
+                     metavar="l|m|h|k",
+                     help="l 854x480@15, m 1280x720@30, h 1920x1080@60, "
+                          "k 3840x2160@60."),
         click.Option(["--theme"], default="dark", show_default=True,
+                     metavar="dark|light",
                      help="dark or light (a white page)."),
         click.Option(["--transparent"], is_flag=True,
                      help="Transparent background (webm, mov, png only)."),
-        click.Option(["-o", "--output", "out"], type=click.Path(path_type=Path),
-                     help="Output file or folder (default renders/<scene>[-variant][-theme].ext)."),
-        click.Option(["--fps"], type=float, help="Frame rate (GIF default 20, at most 50)."),
-        click.Option(["--resolution"], help="WIDTHxHEIGHT, e.g. 1280x720."),
+        click.Option(["-o", "--output", "out"], type=click.Path(), metavar="PATH",
+                     help="Output file, or folder (existing, or ending in /) for the "
+                          "default name renders/<scene>[-variant][-theme].ext."),
+        click.Option(["--fps"], type=float,
+                     help="Frame rate (GIF default 20, at most 50)."),
+        click.Option(["--resolution"], metavar="WxH",
+                     help="WIDTHxHEIGHT (even numbers), e.g. 1280x720."),
         click.Option(["-v", "--verbose"], is_flag=True, help="Show manim's log."),
+        click.Option(["--gif-budget"], default="2MB", show_default=True,
+                     help="Largest GIF; a bigger one steps down to 10 fps, then to "
+                          "smaller sizes (0: no limit)."),
     ]
     cmd.params.extend(common)
     for p in spec.params:
@@ -172,9 +223,33 @@ def render() -> None:
 def _summary(result) -> str:
     size = _human(result.bytes)
     if result.fmt == "png":
-        return f"{result.path}  {size}  {result.width}x{result.height} still"
+        return f"{result.path}  {size}  {result.width}x{result.height}  still"
+    caps = f"  captions {result.captions}" if result.captions else ""
     return (f"{result.path}  {size}  {result.width}x{result.height}  "
-            f"{result.duration:.1f} s  {result.frames} frames")
+            f"{result.duration:.2f} s  {result.frames} frames @ {result.fps:g} fps"
+            f"{caps}")
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """Let SIGTERM (`timeout`, a closed terminal) unwind like Ctrl-C meanwhile.
+
+    Python's default SIGTERM exits without running `finally` blocks, which would
+    leave the scratch folder and a `.part` file behind.
+    """
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _human(n: int) -> str:
@@ -183,6 +258,121 @@ def _human(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return str(n)
+
+
+# --------------------------------------------------------------------- preview
+@main.command("preview")
+@click.option("-o", "--out-dir", type=click.Path(path_type=Path), default=Path("renders"),
+              show_default=True, help="Build folder holding manifest.json.")
+@click.option("--no-open", is_flag=True, help="Rewrite the page and print its path only.")
+@fail_cleanly
+def preview(out_dir: Path, no_open: bool) -> None:
+    """Open the preview page of built figures (renders/index.html).
+
+    The page is rewritten from manifest.json first; where no browser is
+    available its path is printed to open by hand (it works from disk).
+
+    \b
+    Example:
+      neuroanim preview
+      neuroanim preview -o site/figures --no-open
+    """
+    from .web import preview as open_preview
+
+    page, opened = open_preview(out_dir, open_browser=not no_open)
+    click.echo(page)
+    if not opened and not no_open:
+        click.echo(f"no browser to open here: open {page.as_uri()}", err=True)
+
+
+# ----------------------------------------------------------------------- build
+@main.command("build")
+@click.argument("lesson_file", required=False, type=click.Path(path_type=Path))
+@click.option("-o", "--out-dir", type=click.Path(path_type=Path), default=Path("renders"),
+              show_default=True, help="Folder for the figures, manifest.json, index.html.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
+              help="Worker processes rendering at once [default: the number of cores].")
+@click.option("--force", is_flag=True, help="Re-render the selected figures even if unchanged.")
+@click.option("--only", multiple=True, metavar="NAME",
+              help="Build only this figure (repeatable); the others are left as they are.")
+@click.option("-n", "--dry-run", is_flag=True,
+              help="Print what would be rendered and why; render nothing.")
+@fail_cleanly
+def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run) -> None:
+    """Render every figure of a lesson: only what changed, in parallel.
+
+    Without LESSON_FILE the built-in lesson (chapter 2) is built; `neuroanim init`
+    writes it out to edit. Exit status: 0 all built, 1 a figure failed, 2 a bad
+    lesson file or option, or another build is writing to the same folder.
+
+    \b
+    Example:
+      neuroanim build
+      neuroanim build lesson.toml -j 2
+      neuroanim build lesson.toml --only and-gate --force
+    """
+    from . import build as bld
+    from . import lesson as lsn
+
+    def warn(msg: str) -> None:
+        click.echo(msg, err=True)
+
+    try:
+        lesson = lsn.load(lesson_file) if lesson_file else lsn.default()
+        if dry_run:
+            plan = bld.make_plan(lesson, out_dir, force=force, only=only, warn=warn)
+            for job in plan.jobs:
+                verb = "render" if job.reason else "skip"
+                click.echo(f"{verb:<7}{job.name}  ({job.reason or 'unchanged'})")
+            click.echo(f"{len(plan.todo)} of {len(plan.jobs)} outputs would render")
+            return
+        report = bld.build(
+            lesson, out_dir, jobs=jobs, force=force, only=only, warn=warn,
+            on_start=lambda line: click.echo(line),
+            on_event=lambda ev: click.echo(bld.progress_line(ev)))
+    except lsn.LessonError as exc:
+        if Context.debug:
+            raise
+        for line in exc.problems:
+            click.echo(f"Error: {line}", err=True)
+        sys.exit(2)
+    for line in bld.summary(report):
+        click.echo(line)
+    if Context.debug:
+        for ev in report.failed:
+            click.echo(f"--- {ev.name}\n{ev.trace}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command("init")
+@click.argument("path", required=False, type=click.Path(path_type=Path),
+                default=Path("lesson.toml"))
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@fail_cleanly
+def init_cmd(path: Path, force: bool) -> None:
+    """Write the built-in lesson to a commented lesson.toml, to edit and build.
+
+    \b
+    Example:
+      neuroanim init
+      neuroanim init course/chapter-2.toml && neuroanim build course/chapter-2.toml
+    """
+    from .lesson import DEFAULT_TOML, default
+
+    if path.is_dir():
+        path = path / "lesson.toml"
+    if not path.parent.is_dir():
+        raise UserError(f"PATH: folder {path.parent} does not exist")
+    try:
+        with open(path, "w" if force else "x", encoding="utf-8") as fh:
+            fh.write(DEFAULT_TOML)
+    except FileExistsError:
+        raise UserError(f"PATH: {path} already exists; pass --force to overwrite it") from None
+    except OSError as exc:
+        raise UserError(f"PATH: cannot write {path}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {path} ({len(default().figures)} figures); "
+               f"build it with: neuroanim build {path}")
 
 
 # ----------------------------------------------------------------------- train
@@ -244,16 +434,22 @@ def train_descent(landscape, lr, preset, w0, steps, out) -> None:
     """
     from . import core
 
-    ls = _parse("gradient-descent", "landscape", landscape)
+    ls = core.get_landscape(_parse("gradient-descent", "landscape", landscape))
     if lr is not None and preset is not None:
         raise UserError("--lr and --preset: give one or the other")
     if lr is not None:
-        rate = registry.get("gradient-descent").params[0].parse(lr)[0]
+        rate = _parse("gradient-descent", "lr", lr)[0]
     else:
         p = _parse("gradient-descent", "preset", preset)
         rate = core.preset_lr(ls, p[0] if p else "good")
-    run = core.descend(ls, _parse("gradient-descent", "w0", w0), rate,
-                       int(_parse("gradient-descent", "steps", steps)))
+    start = _parse("gradient-descent", "w0", w0)
+    if start is not None and abs(start - ls.w_min) > ls.bound:
+        raise UserError(f"--w0: {w0} is too far out; on {ls.name} keep it within "
+                        f"{ls.bound:g} of the minimum {ls.w_min:g}")
+    try:
+        run = core.descend(ls, start, rate, int(_parse("gradient-descent", "steps", steps)))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     _write_trajectory(run, out)
     click.echo(f"descent on {run.landscape}: lr {run.lr:g}, {run.verdict()}, "
                f"final w {run.w[-1]:.4f}, loss {run.loss[-1]:.4g} ({run.status})", err=True)

@@ -1,4 +1,4 @@
-"""Scene parameters declared once, turned into CLI options, lesson-file checks and names."""
+"""Scene parameters declared once: CLI options, lesson-file checks and file names."""
 
 from __future__ import annotations
 
@@ -29,6 +29,21 @@ class Param:
     low: float | None = None
     high: float | None = None
     low_open: bool = False
+
+    def __post_init__(self) -> None:
+        """Catch a malformed spec when the scene module loads, not mid-render."""
+        if self.kind not in KINDS:
+            raise ValueError(f"Param {self.name!r}: kind {self.kind!r} not in {KINDS}")
+        if (self.kind == "choice") != bool(self.choices):
+            raise ValueError(f"Param {self.name!r}: choices go with kind 'choice' only")
+        if self.default not in (None, ()):
+            try:
+                ok = self.parse(self.default) == self.default
+            except UserError as exc:
+                raise ValueError(f"Param {self.name!r}: bad default ({exc})") from None
+            if not ok:
+                raise ValueError(f"Param {self.name!r}: default {self.default!r} "
+                                 "is not in its own canonical form")
 
     @property
     def flag(self) -> str:
@@ -63,9 +78,11 @@ class Param:
                 val < self.low or (self.low_open and val == self.low)
             ):
                 op = ">" if self.low_open else ">="
-                raise UserError(f"{self.flag}: {raw!r} is out of range; it must be {op} {self.low:g}")
+                raise UserError(f"{self.flag}: {raw!r} is out of range; "
+                                f"it must be {op} {self.low:g}")
             if self.high is not None and val > self.high:
-                raise UserError(f"{self.flag}: {raw!r} is out of range; it must be <= {self.high:g}")
+                raise UserError(f"{self.flag}: {raw!r} is out of range; "
+                                f"it must be <= {self.high:g}")
             return val
         if self.kind == "choice":
             for c in self.choices:
@@ -106,7 +123,7 @@ def resolve(params: tuple[Param, ...], given: dict | None, scene: str) -> dict:
 
 
 def variant(params: tuple[Param, ...], values: dict) -> str:
-    """A short file-name slug of the values that differ from the defaults, e.g. `lr0.5`."""
+    """A file-name slug of the values that differ from the defaults, e.g. `lr0.5`."""
     parts = []
     for p in params:
         v = values.get(p.name, p.default)
@@ -124,6 +141,8 @@ def variant(params: tuple[Param, ...], values: dict) -> str:
 
 
 def _fmt(v: Any) -> str:
+    """Shortest text that round-trips, so different values never share a name."""
     if isinstance(v, float):
-        return f"{v:g}"
+        s = repr(v)
+        return s[:-2] if s.endswith(".0") else s
     return str(v)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from manim import Circle, Create, FadeIn
+from manim import Circle, Create, FadeIn, config
 
 from neuroanim.draw import NeuroScene, tx
-from neuroanim.errors import UserError
 from neuroanim.params import Param
 from neuroanim.registry import SceneSpec, register
 
+CIRCLE_CAPTION = "a circle"
+DONE_CAPTION = "done"
+DONE_SECONDS = 0.4  # run time of the second play; the first takes `seconds`
+
+# What each Tiny render saw while constructing (tests read it to check that
+# manim's scratch folder, frame size and theme were set for that render).
+SEEN: list[dict] = []
+SCRATCH_DIRS = ("media_dir", "video_dir", "images_dir", "partial_movie_dir",
+                "text_dir", "tex_dir", "log_dir", "sections_dir")
+
 
 def _prepare(values: dict) -> dict:
-    return {"seconds": values["seconds"], "fail": values["fail"]}
+    return {key: values[key] for key in ("seconds", "fail", "failure")}
 
 
 SPEC = register(SceneSpec(
@@ -21,7 +30,11 @@ SPEC = register(SceneSpec(
     description="A circle drawn in a given time (test scene).",
     params=(
         Param("seconds", "float", 1.0, "how long the circle takes", low=0.2, high=10),
-        Param("fail", "int", 0, "raise after this many plays (0: never)", low=0, high=9),
+        Param("fail", "int", 0, "fail after this many plays (0: never; 1 is mid-way, "
+              "2 after the last play, before the file is assembled)", low=0, high=2),
+        Param("failure", "choice", "error", "what the failure is: an exception, "
+              "Ctrl-C, or Ctrl-C wrapped in an exception (as manim's encoder does)",
+              choices=("error", "interrupt", "wrapped")),
     ),
     prepare=_prepare,
 ))
@@ -31,8 +44,25 @@ class Tiny(NeuroScene):
     spec_name = "tiny"
 
     def construct(self):
+        SEEN.append({
+            "dirs": [str(config.get_dir(d)) for d in SCRATCH_DIRS],
+            "pixel_width": config.pixel_width,
+            "pixel_height": config.pixel_height,
+            "theme": self.theme.name,
+        })
+        # Draw the circle
         c = Circle(color=self.theme.accent)
-        self.play(Create(c), run_time=self.data["seconds"], subcaption="a circle")
-        if self.data["fail"]:
-            raise RuntimeError("deliberate failure mid-render")
-        self.play(FadeIn(tx("done")), run_time=0.4, subcaption="done")
+        self.play(Create(c), run_time=self.data["seconds"], subcaption=CIRCLE_CAPTION)
+        self._maybe_fail(1)
+        # Say it is done
+        self.play(FadeIn(tx("done")), run_time=DONE_SECONDS, subcaption=DONE_CAPTION)
+        self._maybe_fail(2)
+
+    def _maybe_fail(self, plays: int) -> None:
+        if self.data["fail"] != plays:
+            return
+        if self.data["failure"] == "interrupt":
+            raise KeyboardInterrupt
+        if self.data["failure"] == "wrapped":
+            raise RuntimeError("Failed to open video segment") from KeyboardInterrupt()
+        raise RuntimeError(f"deliberate failure after {plays} play(s)")
