@@ -15,7 +15,9 @@ STATUSES = ("converged", "overshooting", "crawling", "diverged")
 # near it, the factor (1 - 2 a lr) multiplies the distance to the minimum every step.
 PRESET_FACTORS = {
     "slow": 0.05 / 2,  # lr = 0.025/a: factor 0.95, still crawling after 30 steps
-    "good": 0.5 / 2,  # lr = 0.25/a: factor 0.5, rolls smoothly in
+    # good: lr = 0.3/a, factor 0.4: rolls smoothly in (and not the factor 0.5 whose
+    # losses would coincide with bouncy's -0.5 on a symmetric bowl)
+    "good": 0.6 / 2,
     "bouncy": 1.5 / 2,  # lr = 0.75/a: factor -0.5, overshoots and bounces in
     "diverge": 1.2,  # lr = 1.2/a: factor -1.4, every bounce grows
 }
