@@ -35,7 +35,19 @@ def tx(text: str, size: float = BODY, color: str | None = None, **kw: Any) -> Te
     """Text in the theme's font and colour."""
     th = theme.current()
     kw.setdefault("font", th.font)
-    return Text(text, font_size=size, color=color or th.text, **kw)
+    return light_copies(Text(text, font_size=size, color=color or th.text, **kw))
+
+
+def light_copies(text: Text) -> Text:
+    """Drop each glyph's parsed SVG path, used only while building the points.
+
+    Every FadeIn/FadeOut/Transform deep-copies its mobject, and copying those path
+    objects made a Text copy ~10x slower (31 ms vs 3 ms for a 29-letter line).
+    """
+    for glyph in text.get_family():
+        if getattr(glyph, "path_obj", None) is not None:
+            glyph.path_obj = None
+    return text
 
 
 class Label(Text):
@@ -47,6 +59,7 @@ class Label(Text):
         kw.setdefault("color", th.axis)
         kw.setdefault("font_size", TINY)
         super().__init__(str(text), **kw)
+        light_copies(self)
 
 
 def number(value: float, places: int = 3, size: float = BODY, color: str | None = None,

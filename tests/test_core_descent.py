@@ -220,7 +220,7 @@ def test_double_well_start_decides_the_valley():
 def test_first_step_out_of_range_records_only_the_start():
     run = descend("bowl", -1.0, 1000.0, 30)
     assert run.w.tolist() == [-1.0] and run.stopped, f"recorded {run.w}"
-    assert run.status == "diverged" and run.verdict() == "flew off after 0 steps", (
+    assert run.status == "diverged" and run.verdict() == "flew off at the first step", (
         run.verdict()
     )
 

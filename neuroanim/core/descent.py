@@ -96,16 +96,24 @@ class Descent:
     def verdict(self) -> str:
         """A short plain-language ending, read from the record."""
         if self.status == "diverged":
+            if self.stopped and self.n_steps == 0:
+                return "flew off at the first step"
             if self.stopped:
-                return f"flew off after {self.n_steps} steps"
-            return f"bounced without settling for {self.n_steps} steps"
+                return f"flew off after {_steps(self.n_steps)}"
+            return f"bounced without settling for {_steps(self.n_steps)}"
         if self.status == "crawling":
-            return f"still crawling after {self.n_steps} steps"
+            return f"still crawling after {_steps(self.n_steps)}"
         if self.status == "overshooting":
             if self.converged_step is None:
-                return f"still bouncing after {self.n_steps} steps"
-            return f"bounced in ({self.converged_step} steps)"
-        return f"arrived in {self.converged_step} steps"
+                return f"still bouncing after {_steps(self.n_steps)}"
+            return f"bounced in ({_steps(self.converged_step)})"
+        if self.converged_step == 0:
+            return "started at the bottom"
+        return f"arrived in {_steps(self.converged_step)}"
+
+
+def _steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
 
 
 def settled_step(grad: np.ndarray, tol: float) -> int | None:
