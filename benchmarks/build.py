@@ -1,0 +1,158 @@
+"""Benchmark `neuroanim build` on the default lesson against issue 7's targets.
+
+Prints, each as a whole `neuroanim build` process in a fresh temporary folder:
+  cold build at -j 1 and at -j 2 (target: -j 2 at least 1.6x faster on 2 cores),
+  the no-op rebuild (target: under 0.5 s, no manim imported),
+  the rebuild after touching one figure's options (only that figure renders).
+Also the CPU seconds of every render: on a shared machine the wall clock waits
+for cores other processes hold, so the load average is printed beside it.
+
+    python benchmarks/build.py [--resolution 320x180] [--skip-j1] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from neuroanim import lesson
+
+TARGET_SPEEDUP = 1.6
+TARGET_NOOP_S = 0.5
+TOUCHED = "xor-teaser"  # the figure whose options the last step edits
+
+
+def run_build(src: Path, out: Path, *args: str) -> tuple[float, float, str]:
+    """Wall and CPU seconds (the build and its workers) of one `neuroanim build`."""
+    script = Path(sys.executable).parent / "neuroanim"  # what an author runs
+    exe = [str(script)] if script.exists() else [sys.executable, "-m", "neuroanim.cli"]
+    cmd = [*exe, "build", str(src), "-o", str(out), *args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if res.returncode == 1:  # some figures failed: the timing still counts
+        failed = res.stdout.split("failed:\n", 1)[-1].rstrip()
+        print(f"  (failed outputs in this build:\n{failed})")
+    elif res.returncode != 0:
+        sys.exit(f"build failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
+    return wall, cpu, res.stdout
+
+
+def longest_first(costs: list[float], workers: int) -> float:
+    """The busiest worker's total when each free worker takes the longest job left."""
+    loads = [0.0] * workers
+    for c in sorted(costs, reverse=True):
+        loads[loads.index(min(loads))] += c
+    return max(loads)
+
+
+def rendered(stdout: str) -> int:
+    m = re.search(r"(\d+) rendered", stdout)
+    return int(m.group(1)) if m else -1
+
+
+def lesson_text(resolution: str | None) -> str:
+    text = lesson.DEFAULT_TOML
+    if resolution:
+        text = text.replace('# resolution = "854x480"', f'resolution = "{resolution}"')
+    return text
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--resolution", help="render smaller than the lesson's 854x480")
+    ap.add_argument("--skip-j1", action="store_true", help="skip the -j 1 cold build")
+    ap.add_argument("--noop-repeat", type=int, default=7)
+    ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="neuroanim-bench-build-"))
+    src = tmp / "lesson.toml"
+    src.write_text(lesson_text(args.resolution))
+    n_out = sum(len(f.outputs) for f in lesson.loads(src.read_text()).figures)
+    print(f"default lesson: {n_out} outputs at {args.resolution or '854x480'}, "
+          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    missed = []
+
+    # Cold builds
+    cold = {}
+    for jobs in ((2,) if args.skip_j1 else (1, 2)):
+        load0 = os.getloadavg()[0]
+        cold[jobs], cpu, out = run_build(src, tmp / f"j{jobs}", "-j", str(jobs))
+        print(f"cold build -j {jobs}: {cold[jobs]:7.1f} s wall, {cpu:6.1f} s CPU; "
+              f"{rendered(out)} rendered, {out.count(' failed   ')} failed "
+              f"(load {load0:.1f} -> {os.getloadavg()[0]:.1f})")
+    manifest = json.loads((tmp / "j2" / "manifest.json").read_text())["outputs"]
+    if not manifest:
+        print("no output was built (failures above): nothing more to time")
+        return 1
+    cpu = sorted(((e["cpu"], n) for n, e in manifest.items()), reverse=True)
+    total = sum(c for c, _ in cpu)
+    print(f"  render CPU summed over outputs: {total:.1f} s; longest: "
+          + ", ".join(f"{n} {c:.1f} s" for c, n in cpu[:3]))
+    span = longest_first([c for c, _ in cpu], 2)
+    print(f"  longest-first on 2 idle cores: {span:.1f} s per core -> "
+          f"{total / span:.2f}x at most (what the wall clock shows on a quiet machine)")
+    if 1 in cold:
+        speedup = cold[1] / cold[2]
+        print(f"  speedup -j 2 over -j 1: {speedup:.2f}x (target >= {TARGET_SPEEDUP})")
+        if speedup < TARGET_SPEEDUP:
+            missed.append("speedup")
+
+    # A failed output is retried by every build, so time the no-op on the rest
+    figures = lesson.loads(src.read_text()).figures
+    ok = [f.name for f in figures if all(o.name in manifest for o in f.outputs)]
+    only = [] if len(ok) == len(figures) else [a for n in ok for a in ("--only", n)]
+    if only:
+        print(f"  (no-op and touch runs limited to the {len(ok)} figures that built)")
+
+    # No-op rebuild
+    times, redone = [], 0
+    for _ in range(3 * args.noop_repeat):
+        wall, _, out = run_build(src, tmp / "j2", *only)
+        if rendered(out):  # the scene code was edited meanwhile: a real rebuild
+            assert "(changed)" in out, f"a no-op build rendered something:\n{out}"
+            redone += 1
+            continue
+        times.append(wall)
+        if len(times) == args.noop_repeat:
+            break
+    med = statistics.median(times)
+    print(f"no-op rebuild: median {med:.3f} s, best {min(times):.3f} s over "
+          f"{len(times)} runs (target < {TARGET_NOOP_S} s)"
+          + (f"; {redone} runs re-rendered after code edits, not counted"
+             if redone else ""))
+    if med >= TARGET_NOOP_S:
+        missed.append("no-op")
+
+    # Touch one figure's options
+    src.write_text(src.read_text().replace('options = { gate = "XOR" }',
+                                           'options = { gate = "XOR", seed = 1 }'))
+    wall, _, out = run_build(src, tmp / "j2", *only)
+    fig = lesson.load(src).figure(TOUCHED)
+    print(f"after touching {TOUCHED}'s options: {wall:.1f} s, {rendered(out)} of "
+          f"{n_out} outputs rendered (the figure has {len(fig.outputs)})")
+    if rendered(out) != len(fig.outputs):
+        missed.append("touch")
+
+    print(f"outputs kept in {tmp}")
+    if missed and args.check:
+        print(f"missed: {', '.join(missed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

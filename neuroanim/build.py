@@ -1,0 +1,750 @@
+"""Lesson builds: every figure of a lesson, rendering only what changed, in parallel.
+
+Each output file is keyed by a sha256 of everything that determines its bytes:
+the source of the scene module and of every project module it imports, the
+options, the trajectories it replays, theme, quality, format, size, frame rate,
+GIF budget and the versions of manim and its encoders. `renders/manifest.json`
+records the key, size, mtime and hash of every finished output, so a build
+compares keys and `stat`s files and imports no manim when nothing changed.
+
+Renders run in worker processes started with "spawn" (never a fork of a process
+holding manim's state), longest first. The main process alone writes the
+manifest, atomically, after every finished output, and holds an flock on the
+output folder so two builds cannot interleave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import json
+import multiprocessing
+import os
+import re
+import signal
+import sysconfig
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache, lru_cache
+from pathlib import Path
+
+from . import registry, render, web
+from . import trajectory as traj_io
+from .errors import UserError
+from .lesson import Figure, Lesson, LessonError, Output
+
+KEY_SCHEMA = "neuroanim.key/1"
+MANIFEST_SCHEMA = "neuroanim.manifest/1"
+MANIFEST = "manifest.json"
+LOCK = ".neuroanim.lock"
+PIPELINE = ("neuroanim.render", "neuroanim.registry")  # code every render runs
+GIF_PIPELINE = ("neuroanim.web",)  # fit_gif decides a GIF's fps and size
+VERSIONED = ("manim", "av", "pillow", "numpy")  # their code shapes the bytes
+PART_MAX_AGE = 600  # seconds; older `.part` files are leftovers of a killed build
+TIMINGS = "build-timings.json"  # in render.cache_dir(): CPU seconds per output
+TIMINGS_KEPT = 2000
+# To guess a render's time from another output of the same figure: building the
+# scene (construct, the only cost of a still) takes about CONSTRUCT of a quality-l
+# mp4; the rest is frames, in proportion to pixels x fps, times the encoder's
+# weight (relative to 854x480 at 15 fps).
+CONSTRUCT = 0.2  # measured on the chapter's scenes: 0.06 to 0.27
+FRAME_WEIGHT = {"png": 0.0, "mp4": 1.0, "mov": 1.0, "webm": 2.2, "gif": 1.3}  # vp9 is slow
+REFERENCE_RATE = 854 * 480 * 15
+GUESS_SECONDS = 10.0  # a lesson video at quality l, when nothing better is known
+
+
+# ---------------------------------------------------------------------- keys
+@cache
+def _module_file(name: str) -> Path | None:
+    """The source file of module `name`, found without importing it (or None)."""
+    top, *rest = name.split(".")
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if not rest:
+        return Path(spec.origin) if spec.origin and spec.origin.endswith(".py") else None
+    for root in spec.submodule_search_locations or ():
+        for cand in (Path(root, *rest[:-1], rest[-1] + ".py"),
+                     Path(root, *rest, "__init__.py")):
+            if cand.is_file():
+                return cand
+    return None
+
+
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(?P<mod>\.*[\w.]*)[ \t]+import[ \t]+"
+    r"(?P<names>\([^)]*\)|(?:[^\n#;\\]|\\\n)*)|import[ \t]+(?P<plain>[^\n#;]+))",
+    re.MULTILINE)
+
+
+def _imports(path: Path, name: str) -> Iterator[str]:
+    """Module names `path` imports: relative imports resolved, submodules guessed.
+
+    A line scan, not `ast` (parsing every file cost 0.2 s of a 0.5 s no-op
+    build): it may also pick up an import written in a docstring, which only
+    adds a file to the key, never drops one. `from pkg import x` yields `pkg`
+    and `pkg.x`: x may be a submodule; a name that is not finds no file.
+    """
+    text = path.read_text(encoding="utf-8", errors="replace")
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for m in _IMPORT.finditer(text):
+        if m["plain"]:
+            for item in m["plain"].split(","):
+                yield item.split(" as ")[0].strip()
+            continue
+        mod = m["mod"]
+        level = len(mod) - len(mod.lstrip("."))
+        if level:
+            parts = package.split(".")
+            base = ".".join(parts[: len(parts) - level + 1])
+            rest = mod[level:]
+            mod = f"{base}.{rest}" if rest else base
+        yield mod
+        names = m["names"].replace("\\\n", " ").strip("()")
+        for item in names.replace("\n", ",").split(","):
+            item = item.split("#")[0].split(" as ")[0].strip()
+            if item and item != "*":
+                yield f"{mod}.{item}"
+
+
+def code_files(modules: Iterable[str]) -> dict[str, Path]:
+    """`modules` and every project module they import, transitively, by name.
+
+    Project code is any Python file outside the standard library and
+    site-packages (neuroanim installed with `pip -e`, scenes/, an author's own
+    helpers); installed libraries are covered by the versions in the key.
+    Parent packages count: importing `a.b` runs `a/__init__.py` first.
+    """
+    found: dict[str, Path] = {}
+    todo = list(modules)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        path = _module_file(name)
+        if path is None or not _is_project(path):
+            continue
+        found[name] = path
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]
+        st = path.stat()
+        todo += _file_imports(path, name, st.st_mtime_ns, st.st_size)
+    return dict(sorted(found.items()))
+
+
+@cache
+def _file_imports(path: Path, name: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """`_imports`, remembered per file version (a lesson checks a module many times)."""
+    return tuple(_imports(path, name))
+
+
+@cache
+def _library_roots() -> tuple[Path, ...]:
+    keys = ("stdlib", "platstdlib", "purelib", "platlib")
+    return tuple({Path(sysconfig.get_path(k)).resolve() for k in keys})
+
+
+@cache
+def _is_project(path: Path) -> bool:
+    path = path.resolve()
+    return not any(path.is_relative_to(root) for root in _library_roots())
+
+
+def code_digest(modules: Iterable[str]) -> str:
+    """sha256 over the source of `code_files(modules)`, by module name.
+
+    Names, not absolute paths, so moving the checkout keeps every key.
+    """
+    h = hashlib.sha256()
+    for name, path in code_files(modules).items():
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def versions() -> dict[str, str]:
+    """Installed versions, read from package metadata: no `import manim`."""
+    out = {}
+    for dist in VERSIONED:
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            out[dist] = "missing"
+    return out
+
+
+def data_digests(data: dict) -> list[str]:
+    """sha256 of each trajectory the scene replays, as its strict JSON."""
+    return [hashlib.sha256(traj_io.dumps(t).encode()).hexdigest()
+            for t in registry.trajectories(data)]
+
+
+def output_key(fig: Figure, out: Output, trajectories: list[str], code: str) -> str:
+    """The sha256 of everything that determines the bytes of one output file.
+
+    `trajectories` are the figure's `data_digests`, `code` its `code_digest`.
+    """
+    doc = {
+        "schema": KEY_SCHEMA,
+        "scene": fig.scene,
+        "code": code,
+        "options": fig.options,
+        "trajectories": trajectories,
+        "theme": out.theme,
+        "quality": fig.quality,
+        "format": out.fmt,
+        "width": out.width,
+        "height": out.height,
+        "fps": out.fps,
+        "gif_budget": fig.gif_budget if out.fmt == "gif" else None,
+        "versions": versions(),
+    }
+    text = json.dumps(doc, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------ manifest
+def empty_manifest() -> dict:
+    return {"schema": MANIFEST_SCHEMA, "manim": versions()["manim"], "outputs": {}}
+
+
+def read_manifest(out_dir: Path, warn: Callable[[str], None]) -> dict:
+    """The manifest in `out_dir`; an unreadable one counts as empty, with a warning."""
+    path = Path(out_dir) / MANIFEST
+    if not path.exists():
+        return empty_manifest()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or doc.get("schema") != MANIFEST_SCHEMA:
+            raise ValueError(f"schema is not {MANIFEST_SCHEMA}")
+        outputs = doc.get("outputs")
+        if not isinstance(outputs, dict):
+            raise ValueError("no 'outputs' object")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        warn(f"warning: {path} is unreadable ({exc}); treating it as empty, "
+             "so every output is checked and rebuilt")
+        return empty_manifest()
+    good = {k: v for k, v in outputs.items()
+            if isinstance(v, dict) and isinstance(v.get("key"), str)}
+    return {**empty_manifest(), **{k: v for k, v in doc.items() if k != "outputs"},
+            "outputs": good}
+
+
+def write_manifest(out_dir: Path, manifest: dict) -> None:
+    """Atomically replace the manifest: readers see the old or the new, never half."""
+    doc = {**manifest, "outputs": dict(sorted(manifest["outputs"].items()))}
+    text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    web.publish(Path(out_dir) / MANIFEST, text.encode())  # atomic, mode 0644
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def stale_reason(out_dir: Path, name: str, entry: dict | None, key: str) -> str | None:
+    """Why output `name` must be rendered, or None when its file is up to date.
+
+    Size and mtime as recorded mean untouched (git's index does the same); an
+    mtime that moved with the size unchanged is settled by the file's sha256,
+    so `touch` or a copy that keeps the bytes costs no render.
+    """
+    if entry is None:
+        return "new"
+    if entry.get("key") != key:
+        return "changed"
+    path = out_dir / name
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "file missing"
+    if st.st_size != entry.get("bytes"):
+        return "file edited"
+    if st.st_mtime_ns != entry.get("mtime_ns") and file_sha256(path) != entry.get("sha256"):
+        return "file edited"
+    extras = [*(entry.get("captions") or {}).values(), entry.get("poster")]
+    if any(x and not (out_dir / x).is_file() for x in extras):
+        return "poster or captions missing"
+    return None
+
+
+# --------------------------------------------------------------------- plan
+@dataclass
+class Job:
+    """One output of the lesson and what the build decided for it."""
+
+    figure: Figure
+    output: Output
+    key: str
+    reason: str | None  # why it renders; None: up to date, skipped
+    estimate: float = 0.0  # CPU seconds, for ordering longest first
+    measured: bool = False  # estimate from a past render of this very output
+
+    @property
+    def name(self) -> str:
+        return self.output.name
+
+
+@dataclass
+class Plan:
+    lesson: Lesson
+    out_dir: Path
+    jobs: list[Job]  # the selected figures' outputs, in lesson order
+    data: dict[str, dict]  # figure name -> prepared data
+    manifest: dict
+
+    @property
+    def todo(self) -> list[Job]:
+        return [j for j in self.jobs if j.reason is not None]
+
+
+def prepare(lesson: Lesson, names: Iterable[str] | None = None) -> dict[str, dict]:
+    """Train or load each figure's trajectories once; problems as lesson lines."""
+    data, problems = {}, []
+    for fig in lesson.figures:
+        if names is not None and fig.name not in names:
+            continue
+        try:
+            data[fig.name] = registry.get(fig.scene).prepare(fig.values)
+        except UserError as exc:
+            problems.append(f"{lesson.source}: figure {fig.name!r}: options: {exc}")
+    if problems:
+        raise LessonError(problems)
+    return data
+
+
+def select(lesson: Lesson, only: Iterable[str] = ()) -> list[Figure]:
+    only = list(only)
+    names = [f.name for f in lesson.figures]
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise UserError(f"--only: no figure named {unknown[0]!r} in {lesson.source}; "
+                        f"figures: {', '.join(names)}")
+    return [f for f in lesson.figures if not only or f.name in only]
+
+
+def make_plan(lesson: Lesson, out_dir, *, force: bool = False, only: Iterable[str] = (),
+              manifest: dict | None = None, data: dict | None = None,
+              warn: Callable[[str], None] = print) -> Plan:
+    """Decide, for every selected output, whether it renders and why. No manim."""
+    out_dir = Path(out_dir)
+    figures = select(lesson, only)
+    if data is None:
+        data = prepare(lesson, {f.name for f in figures})
+    if manifest is None:
+        manifest = read_manifest(out_dir, warn)
+    entries = manifest["outputs"]
+    codes: dict[tuple, str] = {}
+    timings = load_timings()
+    jobs = []
+    for fig in figures:
+        module = registry.get(fig.scene).module
+        digests = data_digests(data[fig.name])
+        for out in fig.outputs:
+            mods = (module, *PIPELINE, *(GIF_PIPELINE if out.fmt == "gif" else ()))
+            if mods not in codes:
+                codes[mods] = code_digest(mods)
+            key = output_key(fig, out, digests, codes[mods])
+            entry = entries.get(out.name)
+            reason = "forced" if force else stale_reason(out_dir, out.name, entry, key)
+            past = timings.get(signature(fig, out))
+            jobs.append(Job(fig, out, key, reason,
+                            past if past is not None else GUESS_SECONDS * weight(out),
+                            past is not None))
+    return Plan(lesson, out_dir, jobs, data, manifest)
+
+
+# ---------------------------------------------------------------- scheduling
+def weight(out: Output) -> float:
+    """An output's cost relative to a quality-l mp4 of the same figure."""
+    rate = out.width * out.height * out.fps / REFERENCE_RATE
+    return CONSTRUCT + (1 - CONSTRUCT) * FRAME_WEIGHT.get(out.fmt, 1.0) * rate
+
+
+def signature(fig: Figure, out: Output) -> str:
+    """What a render's time depends on (not the code: timings survive edits)."""
+    doc = [fig.scene, fig.options, out.fmt, out.theme, out.width, out.height, out.fps]
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def load_timings() -> dict[str, float]:
+    """CPU seconds of past renders by signature (like ninja's log); {} if unreadable.
+
+    The scene, not the format, decides most of a render's cost (one lesson
+    video renders in 3 s, another in 60), so past renders are the only good
+    guide for running the longest first; a lost or broken file costs nothing
+    but a less balanced schedule.
+    """
+    try:
+        doc = json.loads((render.cache_dir() / TIMINGS).read_text())
+        return {k: float(v) for k, v in doc.items() if isinstance(v, int | float)}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def save_timings(new: dict[str, float]) -> None:
+    if not new:
+        return
+    with contextlib.suppress(OSError):
+        merged = {k: v for k, v in load_timings().items() if k not in new} | new
+        keep = dict(list(merged.items())[-TIMINGS_KEPT:])
+        render.cache_dir().mkdir(parents=True, exist_ok=True)
+        traj_io.atomic_write(render.cache_dir() / TIMINGS, json.dumps(keep).encode())
+
+
+def learn(pending: list[Job], done: Job, cpu: float) -> None:
+    """Re-guess the unmeasured outputs of `done`'s figure from its real cost."""
+    for job in pending:
+        if job.figure is done.figure and not job.measured:
+            job.estimate = cpu * weight(job.output) / weight(done.output)
+    pending.sort(key=lambda j: j.estimate, reverse=True)
+
+
+# -------------------------------------------------------------------- worker
+def _worker_init() -> None:
+    """Die with the build: a killed build must not leave renders running (Linux)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides on Ctrl-C
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def render_output(task: dict) -> dict:
+    """Render one output in a worker process; errors come back as text, not raised.
+
+    Imports the scene's module first, so scenes registered by a plug-in or a test
+    module (not by neuroanim.registry) exist in a freshly spawned process.
+    """
+    started = time.perf_counter()
+    try:
+        importlib.import_module(task["module"])
+        cpu0 = time.process_time()  # after the one-off manim import
+        spec = registry.get(task["scene"])
+        out = Path(task["path"])
+        common = dict(quality=task["quality"], theme=task["theme"], data=task["data"],
+                      progress=False)
+        notes: list[str] = []
+        if task["fmt"] == "gif":  # one mp4 render, transcoded down to the budget
+            with web.gif_renderer(spec, task["values"], **common) as render_at:
+                result, notes = web.fit_gif(
+                    render_at, out, width=task["width"], height=task["height"],
+                    fps=task["fps"], budget=task["budget"],
+                    min_width=min(web.GIF_MIN_WIDTH, task["width"]))
+        else:
+            result = render.render(spec, task["values"], fmt=task["fmt"], out=out,
+                                   fps=task["fps"],
+                                   resolution=(task["width"], task["height"]), **common)
+        extra = web.finish_output(result, task["scene"], task["data"])
+        return {"ok": True, "result": result, "notes": list(notes), "extra": extra,
+                "seconds": time.perf_counter() - started,
+                "cpu": time.process_time() - cpu0}
+    except Exception as exc:  # reported per figure; the build goes on
+        brief = str(exc) if isinstance(exc, UserError) else \
+            f"{type(exc).__name__}: {exc}"
+        return {"ok": False, "error": brief.splitlines()[0] if brief else repr(exc),
+                "trace": traceback.format_exc(),
+                "seconds": time.perf_counter() - started}
+
+
+def _task(plan: Plan, job: Job) -> dict:
+    fig, out = job.figure, job.output
+    return {
+        "module": registry.get(fig.scene).module, "scene": fig.scene,
+        "values": fig.values, "data": plan.data[fig.name], "fmt": out.fmt,
+        "theme": out.theme, "quality": fig.quality, "fps": out.fps,
+        "width": out.width, "height": out.height, "budget": fig.gif_budget,
+        "path": str(plan.out_dir / out.name),
+    }
+
+
+# --------------------------------------------------------------------- build
+@dataclass
+class Event:
+    """One finished output: what the progress line shows."""
+
+    index: int  # 1-based, in order of finishing
+    total: int
+    name: str
+    status: str  # "done", "skipped" or "failed"
+    reason: str | None = None  # why it rendered / was skipped
+    seconds: float = 0.0
+    bytes: int = 0
+    error: str | None = None
+    trace: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    events: list[Event]
+    seconds: float
+    jobs: int
+    out_dir: Path
+    index: Path | None = None
+
+    def count(self, status: str) -> int:
+        return sum(e.status == status for e in self.events)
+
+    @property
+    def failed(self) -> list[Event]:
+        return [e for e in self.events if e.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@contextlib.contextmanager
+def locked(out_dir: Path) -> Iterator[Path]:
+    """Hold an exclusive flock on `out_dir/.neuroanim.lock` or fail at once.
+
+    flock, not a pid file: the kernel drops it when the holder dies, so a killed
+    build never leaves a stale lock behind.
+    """
+    path = Path(out_dir) / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise UserError(
+                f"{out_dir}: another neuroanim build (pid {holder}) is writing here; "
+                "wait for it to finish, or build into another folder with -o"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield path
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _sweep_parts(out_dir: Path) -> None:
+    """Remove `.part` files a killed build left (never a fresh one in use)."""
+    now = time.time()
+    for p in [*out_dir.glob(".*.part"), *out_dir.glob(".*.fit-*.*")]:
+        with contextlib.suppress(OSError):
+            if now - p.stat().st_mtime > PART_MAX_AGE:
+                p.unlink()
+
+
+def _entry(job: Job, result: dict, out_dir: Path) -> dict:
+    """The manifest record of a finished output (the shared contract's fields)."""
+    res = result["result"]
+    path = out_dir / job.name
+    st = path.stat()
+    extra = result.get("extra") or {}
+    fig = job.figure
+    return {
+        "figure": fig.name,
+        "scene": fig.scene,
+        "options": fig.options,
+        "format": job.output.fmt,
+        "theme": job.output.theme,
+        "quality": fig.quality,
+        "key": job.key,
+        "bytes": st.st_size,
+        "width": res.width,
+        "height": res.height,
+        "fps": res.fps,
+        "frames": res.frames,
+        "duration": res.duration,
+        "made": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "alt": extra.get("alt"),
+        "captions": extra.get("captions"),
+        "poster": extra.get("poster"),
+        "notes": list(result.get("notes") or []),
+        "title": fig.title,
+        # beyond the contract: change detection and scheduling
+        "mtime_ns": st.st_mtime_ns,
+        "sha256": file_sha256(path),
+        "seconds": round(result["seconds"], 2),  # wall clock
+        "cpu": round(result["cpu"], 2),  # the worker's CPU seconds: the real cost
+    }
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = None,
+          force: bool = False, only: Iterable[str] = (),
+          on_event: Callable[[Event], None] = lambda e: None,
+          on_start: Callable[[str], None] = lambda line: None,
+          warn: Callable[[str], None] = print) -> Report:
+    """Render what changed in `lesson` into `out_dir`; a failure does not stop others.
+
+    Raises LessonError/UserError (bad lesson, folder, lock) before rendering
+    anything. The manifest is rewritten after every finished output, so an
+    interrupted build leaves it true to the files on disk.
+    """
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    jobs = max(1, jobs or default_jobs())
+    figures = select(lesson, only)  # bad input fails before the folder is touched
+    data = prepare(lesson, {f.name for f in figures})
+    render.check_writable(out_dir, "-o")
+    with locked(out_dir):
+        _sweep_parts(out_dir)
+        plan = make_plan(lesson, out_dir, force=force, only=only, data=data, warn=warn)
+        manifest = plan.manifest
+        entries = manifest["outputs"]
+        wanted = {o.name for f in lesson.figures for o in f.outputs}
+        dirty = [k for k in entries if k not in wanted]  # figures gone from the lesson
+        for k in dirty:
+            del entries[k]
+        if manifest.get("manim") != versions()["manim"] or \
+                manifest.get("title") != lesson.title:
+            manifest.update(manim=versions()["manim"], title=lesson.title)
+            dirty.append("-")
+        events: list[Event] = []
+        total = len(plan.jobs)
+        todo = plan.todo
+        workers = min(jobs, len(todo))
+        on_start(f"{lesson.source} -> {out_dir}: {total} outputs, {len(todo)} to render"
+                 + (f" in {workers} worker process{'es' if workers > 1 else ''}"
+                    if todo else ""))
+
+        def emit(ev: Event) -> None:
+            events.append(ev)
+            on_event(ev)
+
+        for job in plan.jobs:
+            if job.reason is None:
+                entry = entries[job.name]
+                st = (out_dir / job.name).stat()
+                if entry.get("mtime_ns") != st.st_mtime_ns:  # same bytes, touched
+                    entry["mtime_ns"] = st.st_mtime_ns
+                    dirty.append(job.name)
+                emit(Event(len(events) + 1, total, job.name, "skipped", "unchanged",
+                           bytes=st.st_size))
+        if dirty:
+            write_manifest(out_dir, manifest)
+
+        if todo:
+            _run(plan, todo, workers, emit, total, events)
+        index = _write_index(out_dir, manifest)
+    return Report(events, time.perf_counter() - started, jobs, out_dir, index)
+
+
+def _run(plan: Plan, todo: list[Job], workers: int, emit, total: int,
+         events: list) -> None:
+    """Render `todo` in `workers` spawned processes, recording each as it lands.
+
+    Only `workers` renders are in flight at once, so each free worker takes the
+    longest job left as estimated *now*: the first finished output of a figure
+    re-prices that figure's other outputs (`learn`). Balance at the end is what
+    makes -j 2 twice as fast; a long video started last would leave a core idle.
+    """
+    out_dir, manifest = plan.out_dir, plan.manifest
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                               initializer=_worker_init)
+    old_term = signal.getsignal(signal.SIGTERM)
+    with contextlib.suppress(ValueError):  # not the main thread: keep the default
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    queue = sorted(todo, key=lambda j: j.estimate, reverse=True)
+    timings: dict[str, float] = {}
+    try:
+        running: dict[Future, Job] = {}
+        while queue or running:
+            while queue and len(running) < workers:
+                job = queue.pop(0)
+                running[pool.submit(render_output, _task(plan, job))] = job
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                job = running.pop(fut)
+                try:
+                    res = fut.result()
+                except BrokenProcessPool as exc:
+                    res = {"ok": False, "seconds": 0.0, "trace": None,
+                           "error": f"a worker process died ({exc})"}
+                n = len(events) + 1
+                if res["ok"]:
+                    try:
+                        entry = _entry(job, res, out_dir)
+                    except OSError as exc:  # the file vanished under us
+                        res = {**res, "ok": False, "trace": None,
+                               "error": f"finished but unreadable: {exc}"}
+                if res["ok"]:
+                    manifest["outputs"][job.name] = entry
+                    write_manifest(out_dir, manifest)
+                    timings[signature(job.figure, job.output)] = round(res["cpu"], 2)
+                    learn(queue, job, res["cpu"])
+                    emit(Event(n, total, job.name, "done", job.reason, res["seconds"],
+                               entry["bytes"], notes=entry["notes"]))
+                else:
+                    emit(Event(n, total, job.name, "failed", job.reason,
+                               res["seconds"], error=res["error"], trace=res["trace"]))
+    except BaseException:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()  # our own workers: stop rendering what nobody will record
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        save_timings(timings)
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGTERM, old_term)
+    pool.shutdown(wait=True)
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _write_index(out_dir: Path, manifest: dict) -> Path:
+    """The preview page (neuroanim.web), rewritten by every build."""
+    return web.write_index(out_dir, manifest)
+
+
+# ----------------------------------------------------------------- reporting
+def human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def progress_line(ev: Event, width: int = 28) -> str:
+    """`[ 3/12] done     and-gate.mp4   12.3 s   1.2 MB  (changed)`."""
+    head = f"[{ev.index:>{len(str(ev.total))}}/{ev.total}] {ev.status:<8} {ev.name:<{width}}"
+    if ev.status == "skipped":
+        return f"{head}       -  {human(ev.bytes):>8}  ({ev.reason})"
+    if ev.status == "failed":
+        return f"{head} {ev.seconds:5.1f} s  {ev.error}"
+    notes = f"; {'; '.join(ev.notes)}" if ev.notes else ""
+    return f"{head} {ev.seconds:5.1f} s  {human(ev.bytes):>8}  ({ev.reason}{notes})"
+
+
+def summary(report: Report) -> list[str]:
+    lines = [f"{len(report.events)} outputs in {report.seconds:.1f} s: "
+             f"{report.count('done')} rendered, {report.count('skipped')} unchanged, "
+             f"{report.count('failed')} failed (-j {report.jobs}) -> {report.out_dir}"]
+    if report.index:
+        lines.append(f"preview: {report.index}")
+    if report.failed:
+        lines.append("failed:")
+        lines += [f"  {e.name}: {e.error}" for e in report.failed]
+    return lines

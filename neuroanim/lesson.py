@@ -1,0 +1,420 @@
+"""Lesson files: the TOML list of figures a lesson needs, validated before any render.
+
+A lesson names each figure once (scene, options, formats, themes, quality, GIF
+budget); `neuroanim build` turns it into files. Every problem in a file is found
+up front and reported as one line naming the file, the figure and the field, so
+an author fixes them all in one pass and nothing is rendered from a bad file.
+The built-in lesson is TOML text too: `neuroanim init` writes exactly what
+`neuroanim build` uses when no file is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import registry, render
+from . import theme as themes
+from .errors import UserError
+from .web import parse_budget
+
+BUILT_IN = "<built-in lesson>"
+DEFAULT_GIF_BUDGET = 2_000_000  # bytes; course pages load GIFs eagerly
+TOP_KEYS = ("title", "defaults", "figure")
+DEFAULT_KEYS = ("formats", "themes", "quality", "fps", "resolution", "gif_budget")
+FIGURE_KEYS = ("name", "scene", "title", "options", *DEFAULT_KEYS)
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MIN_GIF_BUDGET = 10_000  # bytes; no lesson GIF fits in less
+
+DEFAULT_TOML = '''\
+# A neuroanim lesson: every figure of "How neurons learn" (chapter 2).
+#   neuroanim build lesson.toml        renders what changed into renders/
+#   neuroanim build lesson.toml -j 2   ... in two worker processes
+#   neuroanim build --only and-gate    one figure; --force re-renders it anyway
+# Each figure becomes renders/<name>.<format> (dark) and <name>-light.<format>;
+# renders/manifest.json records what each file was built from.
+title = "Chapter 2: How neurons learn"
+
+# Defaults for every figure; any figure may override them.
+[defaults]
+quality = "l"              # l 854x480@15, m 1280x720@30, h 1920x1080@60, k 4K@60
+themes = ["dark"]          # "dark", "light" or both: light suits white pages
+formats = ["mp4", "webm"]  # mp4, webm, gif, png (the last frame), mov
+gif_budget = "2 MB"        # a larger GIF steps down to 10 fps, then to smaller sizes
+# fps = 15                 # frames per second (GIFs start at 20)
+# resolution = "854x480"   # WIDTHxHEIGHT, overrides the quality's size
+
+# "Let's walk through exactly what happens during one training step."
+[[figure]]
+name = "training-loop"
+scene = "training-loop"
+title = "The training loop: forward, error, backward, adjust, repeat"
+formats = ["mp4", "webm", "png"]
+
+# Loss is how wrong we are; an epoch is one lap over the four examples.
+[[figure]]
+name = "loss-and-epochs"
+scene = "loss-and-epochs"
+title = "Loss and epochs"
+formats = ["mp4", "webm", "png"]
+
+# The ball in the valley at the four learning-rate presets, side by side.
+[[figure]]
+name = "ball-learning-rates"
+scene = "gradient-descent"
+title = "Gradient descent at four learning rates"
+formats = ["mp4", "webm", "png"]
+
+# "Crank the learning rate up to 0.5": a short looping clip for the page.
+[[figure]]
+name = "ball-lr-0.5"
+scene = "gradient-descent"
+title = "The ball at learning rate 0.5"
+formats = ["gif"]
+themes = ["dark", "light"]
+options = { lr = [0.5] }
+
+# A neuron learns the AND gate: output grid beside the loss curve.
+[[figure]]
+name = "and-gate"
+scene = "and-gate"
+title = "A neuron learns the AND gate"
+formats = ["mp4", "gif", "png"]
+
+# Teaser for the next chapter: one neuron cannot learn XOR.
+[[figure]]
+name = "xor-teaser"
+scene = "and-gate"
+title = "One neuron cannot learn XOR"
+formats = ["png"]
+themes = ["dark", "light"]
+options = { gate = "XOR" }
+'''
+
+
+class LessonError(UserError):
+    """A lesson file with problems; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file of a figure: a theme and a format at a size and frame rate."""
+
+    name: str  # file name inside the output folder, e.g. "and-gate-light.gif"
+    theme: str
+    fmt: str
+    width: int
+    height: int
+    fps: float  # for GIFs the starting rate; the budget may step it down
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A validated figure: `values` are the scene's resolved options.
+
+    `options` are the ones that differ from the scene's defaults, as JSON values
+    (tuples become lists, paths stay as written): what the manifest shows and
+    what the key hashes, so moving the lesson folder does not re-render.
+    """
+
+    name: str
+    scene: str
+    title: str | None
+    values: dict
+    options: dict
+    formats: tuple[str, ...]
+    themes: tuple[str, ...]
+    quality: str
+    fps: float | None
+    resolution: tuple[int, int] | None
+    gif_budget: int
+    outputs: tuple[Output, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Lesson:
+    source: str  # the file path, or BUILT_IN
+    title: str | None
+    figures: tuple[Figure, ...]
+
+    def figure(self, name: str) -> Figure:
+        for f in self.figures:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+def output_name(figure: str, theme: str, fmt: str) -> str:
+    """`<figure>.<ext>` in the dark theme, `<figure>-<theme>.<ext>` otherwise."""
+    return f"{figure}{'' if theme == 'dark' else '-' + theme}.{fmt}"
+
+
+def default() -> Lesson:
+    """The built-in lesson (chapter 2), from the same text `neuroanim init` writes."""
+    return loads(DEFAULT_TOML, BUILT_IN)
+
+
+def load(path) -> Lesson:
+    """Read and validate a lesson file; LessonError lists every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LessonError([f"{path}: no such lesson file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LessonError([f"{path}: cannot be read ({exc})"]) from None
+    return loads(text, str(path), base=path.parent)
+
+
+def loads(text: str, source: str = "lesson.toml", base=None) -> Lesson:
+    """Validate lesson TOML text; relative trajectory paths resolve against `base`."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LessonError([f"{source}: not valid TOML: {exc}"]) from None
+    return _Checker(source, Path(base) if base is not None else Path.cwd()).lesson(doc)
+
+
+class _Checker:
+    """Collects every problem of one document instead of stopping at the first."""
+
+    def __init__(self, source: str, base: Path):
+        self.source, self.base = source, base
+        self.problems: list[str] = []
+
+    def bad(self, where: str, problem: str) -> None:
+        self.problems.append(f"{self.source}: {where}: {problem}")
+
+    def lesson(self, doc: dict) -> Lesson:
+        for key in doc:
+            if key not in TOP_KEYS:
+                self.bad(key, f"unknown key; a lesson has {', '.join(TOP_KEYS)}")
+        title = doc.get("title")
+        if title is not None and not isinstance(title, str):
+            self.bad("title", "must be text")
+            title = None
+        defaults = doc.get("defaults", {})
+        if not isinstance(defaults, dict):
+            self.bad("defaults", "must be a table ([defaults])")
+            defaults = {}
+        for key in defaults:
+            if key not in DEFAULT_KEYS:
+                self.bad(f"defaults: {key}",
+                         f"unknown key; defaults take {', '.join(DEFAULT_KEYS)}")
+        base = self.settings("defaults", defaults, {
+            "formats": ("mp4",), "themes": ("dark",), "quality": "l", "fps": None,
+            "resolution": None, "gif_budget": DEFAULT_GIF_BUDGET,
+        })
+        raw_figs = doc.get("figure", [])
+        if not isinstance(raw_figs, list) or not all(isinstance(f, dict) for f in raw_figs):
+            self.bad("figure", "must be a list of tables ([[figure]])")
+            raw_figs = []
+        if not raw_figs and not self.problems:
+            self.bad("figure", "the lesson has no figures; add a [[figure]] table")
+        figures: list[Figure] = []
+        names: dict[str, str] = {}
+        files: dict[str, str] = {}
+        for i, raw in enumerate(raw_figs, 1):
+            fig = self.figure(i, raw, base, names)
+            if fig is None:
+                continue
+            for out in fig.outputs:
+                if out.name in files:
+                    self.bad(f"figure {fig.name!r}: name",
+                             f"writes {out.name}, which figure {files[out.name]!r} "
+                             "writes too")
+                files.setdefault(out.name, fig.name)
+            figures.append(fig)
+        if self.problems:
+            raise LessonError(self.problems)
+        return Lesson(self.source, title, tuple(figures))
+
+    def figure(self, i: int, raw: dict, base: dict, names: dict) -> Figure | None:
+        name = raw.get("name")
+        where = f"figure #{i}"
+        before = len(self.problems)
+        if name is None:
+            self.bad(where, "has no name")
+        elif not isinstance(name, str):
+            self.bad(f"{where}: name", "must be text")
+        else:
+            where = f"figure {name!r}"
+            self.check_name(where, name)
+            if name in names:
+                self.bad(f"{where}: name", f"duplicate name (also figure {names[name]})")
+            names.setdefault(name, f"#{i}")
+        for key in raw:
+            if key not in FIGURE_KEYS:
+                self.bad(f"{where}: {key}",
+                         f"unknown key; a figure takes {', '.join(FIGURE_KEYS)}")
+        scene = raw.get("scene")
+        spec = None
+        if scene is None:
+            self.bad(f"{where}: scene",
+                     f"is missing; choose from {', '.join(registry.SCENES)}")
+        elif not isinstance(scene, str) or scene not in registry.SCENES:
+            self.bad(f"{where}: scene", f"unknown scene {scene!r}; choose from "
+                     f"{', '.join(registry.SCENES)}")
+        else:
+            spec = registry.SCENES[scene]
+        title = raw.get("title")
+        if title is not None and not isinstance(title, str):
+            self.bad(f"{where}: title", "must be text")
+        s = self.settings(where, raw, base)
+        values, options = self.options(where, spec, raw.get("options", {}))
+        if spec is None or values is None or not isinstance(name, str):
+            return None
+        outputs = []
+        for fmt in s["formats"]:  # the frame rate and size each format would get
+            try:
+                w, h, fps = render.plan(fmt, s["quality"], s["fps"], s["resolution"],
+                                        False)
+            except UserError as exc:
+                self.bad(f"{where}: {_field_of(str(exc))}", _problem_of(str(exc)))
+                return None
+            outputs += [Output(output_name(name, th, fmt), th, fmt, w, h, fps)
+                        for th in s["themes"]]
+        if len(self.problems) > before:
+            return None
+        return Figure(name=name, scene=scene, title=title, values=values,
+                      options=options, outputs=tuple(outputs), **s)
+
+    def check_name(self, where: str, name: str) -> None:
+        """A figure name becomes a file name: no paths, nothing hidden."""
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", name) or \
+                ".." in parts:
+            self.bad(f"{where}: name", f"{name!r} would write outside the output "
+                     "folder; use a plain file name like 'and-gate'")
+        elif len(parts) > 1:
+            self.bad(f"{where}: name", f"{name!r} must be a plain file name, "
+                     "without '/' or '\\'")
+        elif not NAME_RE.fullmatch(name):
+            self.bad(f"{where}: name", f"{name!r} must start with a letter or digit "
+                     "and use only letters, digits, '-', '_' and '.'")
+
+    def settings(self, where: str, raw: dict, base: dict) -> dict:
+        """formats, themes, quality, fps, resolution and gif_budget, checked."""
+        out = dict(base)
+        if "formats" in raw:
+            out["formats"] = self.choices(where, "formats", raw["formats"],
+                                          render.FORMATS)
+        if "themes" in raw:
+            out["themes"] = self.choices(where, "themes", raw["themes"],
+                                         tuple(themes.THEMES))
+        if "quality" in raw:
+            q = raw["quality"]
+            if q not in render.QUALITIES:
+                self.bad(f"{where}: quality",
+                         f"{q!r} is not one of {', '.join(render.QUALITIES)}")
+            else:
+                out["quality"] = q
+        if "fps" in raw:
+            fps = raw["fps"]
+            if isinstance(fps, bool) or not isinstance(fps, int | float) or \
+                    not math.isfinite(fps) or not 1 <= fps <= 120:
+                self.bad(f"{where}: fps", f"{fps!r} must be a number from 1 to 120")
+            else:
+                out["fps"] = float(fps)
+        if "resolution" in raw:
+            try:
+                out["resolution"] = render.parse_resolution(str(raw["resolution"]))
+            except UserError as exc:
+                self.bad(f"{where}: resolution", _problem_of(str(exc)))
+        if "gif_budget" in raw:
+            budget = None
+            if not isinstance(raw["gif_budget"], bool):
+                with contextlib.suppress(UserError):
+                    budget = parse_budget(raw["gif_budget"])
+            if budget is None:
+                self.bad(f"{where}: gif_budget", f"{raw['gif_budget']!r} is not a "
+                         "size; give bytes (2000000) or text like \"2 MB\" or \"800 KB\"")
+            elif budget < MIN_GIF_BUDGET:
+                self.bad(f"{where}: gif_budget", f"{raw['gif_budget']!r} is too small; "
+                         f"give at least {MIN_GIF_BUDGET // 1000} KB")
+            else:
+                out["gif_budget"] = int(budget)
+        return out
+
+    def choices(self, where: str, key: str, raw: Any, allowed: tuple) -> tuple:
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not items:
+            self.bad(f"{where}: {key}", f"must be a list, e.g. [{allowed[0]!r}]")
+            return allowed[:1]
+        unknown = [x for x in items if x not in allowed]
+        if unknown:
+            self.bad(f"{where}: {key}",
+                     f"{unknown[0]!r} is not one of {', '.join(allowed)}")
+        dupes = sorted({x for x in items if isinstance(x, str) and items.count(x) > 1})
+        if dupes:
+            self.bad(f"{where}: {key}", f"{dupes[0]!r} is listed twice")
+        return tuple(dict.fromkeys(x for x in items if x in allowed))
+
+    def options(self, where: str, spec, raw: Any) -> tuple[dict | None, dict]:
+        """Each option checked on its own (all problems reported), then resolved."""
+        if not isinstance(raw, dict):
+            self.bad(f"{where}: options", "must be a table, e.g. options = { lr = 0.5 }")
+            return None, {}
+        if spec is None:
+            return None, {}
+        by_name = {p.name: p for p in spec.params}
+        given, ok = {}, True
+        for key, val in raw.items():
+            p = by_name.get(key.replace("-", "_"))
+            if p is None:
+                names = ", ".join(by_name) or "none"
+                self.bad(f"{where}: options.{key}",
+                         f"unknown option for {spec.name}; options are: {names}")
+                ok = False
+                continue
+            try:
+                parsed = p.parse(val)
+            except UserError as exc:
+                self.bad(f"{where}: options.{key}", _problem_of(str(exc)))
+                ok = False
+                continue
+            if p.kind == "path" and parsed not in (None, ()):
+                given[p.name] = tuple(self.path(x) for x in parsed) if p.multiple \
+                    else self.path(parsed)
+            else:
+                given[p.name] = parsed
+        if not ok:
+            return None, {}
+        try:
+            values = spec.resolve(given)
+        except UserError as exc:
+            self.bad(f"{where}: options", str(exc))
+            return None, {}
+        shown = {}
+        for p in spec.params:
+            v = values[p.name]
+            if v != p.default and v is not None:
+                if p.kind == "path":  # as written: moving the lesson folder is no change
+                    v = raw.get(p.name, raw.get(p.name.replace("_", "-")))
+                shown[p.name] = list(v) if isinstance(v, tuple | list) else v
+        return values, shown
+
+    def path(self, value: str) -> str:
+        p = Path(value).expanduser()
+        return str(p if p.is_absolute() else self.base / p)
+
+
+def _field_of(message: str) -> str:
+    """'--fps: ...' -> 'fps' (render/params messages name a CLI flag first)."""
+    head = message.split(":", 1)[0].strip()
+    return head.lstrip("-").replace("-", "_") if head.startswith("--") else "options"
+
+
+def _problem_of(message: str) -> str:
+    """The message without its leading '--flag: ' (the lesson line names the field)."""
+    head, sep, rest = message.partition(": ")
+    return rest if sep and head.startswith("--") else message
