@@ -1,25 +1,32 @@
-"""Shared manim building blocks for every scene: base class, text, charts, readouts.
+"""Shared manim building blocks for every scene: base class, text, numbers, charts.
 
-Everything here is LaTeX-free: text is `Text` in an explicit font, axis numbers go
-through `label_constructor`, decimals use `mob_class=Text`.
+Everything here is LaTeX-free: text is `Text` in the theme's font, and numbers are
+outlines of `Text` glyphs laid out by hand (`GlyphNumber`, `label`).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from manim import (
     DOWN,
     LEFT,
+    ORIGIN,
+    PI,
     RIGHT,
     UP,
     Axes,
-    DecimalNumber,
+    Line,
+    Mobject,
     RoundedRectangle,
     Scene,
     Text,
     VGroup,
+    VMobject,
+    tempconfig,
 )
 
 from . import registry, theme
@@ -29,8 +36,92 @@ TITLE = 34
 BODY = 24
 SMALL = 19
 TINY = 16
+DESCENDERS = "gjpqy(),;_♪"  # characters whose glyph dips below the baseline
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
+# ------------------------------------------------------------------ numbers as text
+def minus(s: str) -> str:
+    """A true minus sign "−" for "-", and no sign on a number shown as zero."""
+    if s.startswith("-") and not any(c in "123456789" for c in s):
+        s = s[1:]
+    return s.replace("-", "−")
+
+
+def fmt(value: float, places: int = 3, sign: bool = False) -> str:
+    """Fixed places with a true minus: −0.421; with `sign` also a plus: +6.27."""
+    s = minus(f"{value:.{places}f}")
+    return "+" + s if sign and not s.startswith("−") else s
+
+
+def plain(value: float, digits: int = 6) -> str:
+    """A number as people write it, never in e-notation: 1, 0.5, 0.0167, 1000."""
+    return minus(np.format_float_positional(value, precision=digits,
+                                            fractional=False, trim="-"))
+
+
+def pair(values: Sequence[float], text: Callable[[float], str] = fmt) -> str:
+    """`(a, b)`, each formatted by `text`: an input, a weight vector."""
+    return f"({text(values[0])}, {text(values[1])})"
+
+
+def loss_text(value: float) -> str:
+    """A loss with three decimals, or four below 0.01 (0.0012, not 0.001)."""
+    return fmt(value, 3 if value >= 0.01 else 4)
+
+
+def readable(value: float, places: int = 3) -> str:
+    """A recorded number in at most 9 characters: fixed point, then one decimal
+    with a thousands separator, then m×10ⁿ from 10,000 on (a diverging loss can
+    reach 1e40), with fewer mantissa digits if the exponent is long."""
+    a = abs(value)
+    if a < 1e3:
+        return fmt(value, places)
+    if a < 1e4:
+        return minus(f"{value:,.1f}")
+    for digits in (2, 1, 0):  # drop mantissa digits before going past 9 glyphs
+        mant, exp = f"{value:.{digits}e}".split("e")
+        text = minus(mant) + "×10" + str(int(exp)).translate(SUPERSCRIPT)
+        if len(text) <= 9:
+            break
+    return text
+
+
+def nice_step(span: float, target: int, whole: bool = False) -> float:
+    """A 1, 2, 2.5 or 5 times a power of ten giving about `target` ticks over
+    `span`; with `whole`, an integer (epochs and steps have no halves)."""
+    raw = span / max(target, 1)
+    if whole and raw <= 1:
+        return 1.0
+    mag = 10.0 ** math.floor(math.log10(raw))
+    return next(s for m in (1, 2, 2.5, 5, 10)
+                if (s := m * mag) >= raw * 0.999 and not (whole and s % 1))
+
+
+def nice_top(peak: float, target: int = 3) -> tuple[float, float]:
+    """(top, step): `peak` rounded up to a whole number of about `target` nice steps."""
+    if not peak > 0:
+        return 1.0, 1.0
+    step = nice_step(peak, target)
+    return math.ceil(peak / step - 1e-9) * step, step
+
+
+def tick_values(lo: float, hi: float, step: float) -> list[float]:
+    """Every multiple of `step` in [lo, hi]."""
+    first = math.ceil(lo / step - 1e-9)
+    last = math.floor(hi / step + 1e-9)
+    return [k * step for k in range(first, last + 1)]
+
+
+def tick_text(value: float, step: float) -> str:
+    """A tick label with just the decimals its step needs and a true minus sign."""
+    places = max(0, -math.floor(math.log10(step) + 1e-9))
+    while places < 6 and abs(step * 10**places - round(step * 10**places)) > 1e-9:
+        places += 1  # 2.5 -> one decimal, 0.25 -> two
+    return fmt(value, places)
+
+
+# ------------------------------------------------------------------------- text
 def tx(text: str, size: float = BODY, color: str | None = None, **kw: Any) -> Text:
     """Text in the theme's font and colour."""
     th = theme.current()
@@ -50,68 +141,272 @@ def light_copies(text: Text) -> Text:
     return text
 
 
-class Label(Text):
-    """A Text usable as an axis `label_constructor` (called with one string)."""
+_OUTLINES: dict[tuple[str, str, float], np.ndarray] = {}
 
-    def __init__(self, text: str, **kw: Any):
+
+def label(text: str, size: float = SMALL, color: str | None = None) -> VMobject:
+    """`tx(text)` baked into one plain VMobject holding every glyph's outline.
+
+    A Text is one mobject per glyph: FadeIn and every Transform copy each, and the
+    camera draws each separately. One VMobject of plain points copies ~80x faster
+    and draws in one call, pixel for pixel the same. For static labels (tick
+    numbers, names); `.text` is the string. Outlines are kept per process by
+    (text, font, size): Pango and the SVG parse cost ~0.7 ms a glyph.
+    """
+    th = theme.current()
+    key = (text, th.font, float(size))
+    if key not in _OUTLINES:
+        t = tx(text, size)
+        _OUTLINES[key] = np.concatenate(
+            [g.points for g in t.family_members_with_points()]) - t.get_center()
+    m = VMobject(fill_color=color or th.text, fill_opacity=1, stroke_width=0)
+    m.set_points(_OUTLINES[key].copy())
+    m.text = text
+    return m
+
+
+def baseline(text: Text) -> float:
+    """The y of a Text's baseline: the median bottom of its glyphs that have no
+    descender (of all glyphs when ligatures hide which glyph is which letter)."""
+    chars = text.original_text if text.disable_ligatures else text.text
+    if len(chars) != len(text):
+        chars = "a" * len(text)
+    bottoms = [g.get_bottom()[1] for ch, g in zip(chars, text, strict=True)
+               if not ch.isspace() and ch not in DESCENDERS]
+    return float(np.median(bottoms)) if bottoms else float(text.get_bottom()[1])
+
+
+def on_baseline(mob: Mobject, y: float, base: float | None = None) -> Mobject:
+    """Shift `mob` so its baseline (`base`, else that of the Text `mob`) sits at y.
+
+    Centring lines of different letters drifts them up or down by a descender;
+    resting every line on a computed baseline keeps rows level and evenly spaced.
+    """
+    mob.shift((y - (baseline(mob) if base is None else base)) * UP)
+    return mob
+
+
+def subtitle(text: str, title: Text) -> Text:
+    """A muted line right of `title`, on its baseline."""
+    sub = tx(text, SMALL, theme.current().muted, disable_ligatures=True)
+    return on_baseline(sub.next_to(title, RIGHT, buff=0.3), baseline(title))
+
+
+def text_line(*parts: tuple, size: float = SMALL) -> VGroup:
+    """One line of text made of separate Text pieces that share one baseline.
+
+    Each part is (text, colour or None[, key]). Pieces are placed where the same
+    characters sit in the whole line set as one Text, so numbers can be their own
+    mobjects (read back by tests) without drifting off the baseline the way
+    centred pieces with descenders do. `.named[key]` is the piece given a key;
+    `.rise` the baseline's height over the line's centre, for `place_line`.
+    """
+    whole_line = tx("".join(p[0] for p in parts), size, disable_ligatures=True)
+    line = VGroup()
+    line.named = {}
+    line.rise = baseline(whole_line) - whole_line.get_y()  # baseline below centre
+    offset = 0
+    for part in parts:
+        text, color = part[0], part[1]
+        if text.strip():
+            piece = tx(text, size, color, disable_ligatures=True)
+            first = len(text) - len(text.lstrip())
+            piece.shift(whole_line[offset + first].get_center()
+                        - piece[first].get_center())
+            line.add(piece)
+            if len(part) > 2:
+                line.named[part[2]] = piece
+        offset += len(text)
+    return line
+
+
+def place_line(line: VGroup, x: float, y: float) -> VGroup:
+    """Put a `text_line` with its left edge at x and its baseline at y."""
+    line.move_to([x, y - line.rise, 0], aligned_edge=LEFT)
+    return line
+
+
+def wrap_text(text: str, size: float, color: str, width: float) -> Mobject:
+    """`text` broken at spaces into as few left-aligned lines as fit `width`
+    (shrunk only if a single word is wider than that)."""
+    one = tx(text, size, color)
+    if one.width <= width:
+        return one
+    per_char = one.width / len(text)
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and (len(lines[-1]) + 1 + len(word)) * per_char <= width * 0.97:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    group = VGroup(*(tx(line, size, color) for line in lines))
+    group.arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+    if group.width > width:
+        group.scale_to_fit_width(width)
+    return group
+
+
+def fade(mob: Mobject, opacity: float) -> None:
+    """`set_opacity`, only when the value changes: manim rebuilds the colour arrays
+    of the whole family on every call, which was most of an updater's time."""
+    if getattr(mob, "_faded_to", None) != opacity:
+        mob.set_opacity(opacity)
+        mob._faded_to = opacity
+
+
+# ---------------------------------------------------------------- changing numbers
+NUMBER_GLYPHS = "0123456789.,−+×⁰¹²³⁴⁵⁶⁷⁸⁹"
+_ATLAS: dict[tuple[str, float], tuple[dict, dict]] = {}
+
+
+def glyph_atlas(size: float, font: str | None = None) -> tuple[dict, dict]:
+    """Each number character's outline (relative to its pen position on the
+    baseline) and advance, measured from one Text "00c0c0...", so with the font's
+    own spacing; kept per process by font and size."""
+    font = font or theme.current().font
+    key = (font, float(size))
+    if key not in _ATLAS:
+        ref = "00" + "".join(c + "0" for c in NUMBER_GLYPHS)
+        # Pango lays Text out on a canvas of the render's pixel size and drops the
+        # glyphs beyond it (a 160x90 render lost two); this line is never drawn.
+        with tempconfig({"pixel_width": 3840, "pixel_height": 2160}):
+            g = Text(ref, font=font, font_size=size).submobjects
+        if len(g) != len(ref):
+            raise RuntimeError(f"font {font!r} lacks glyphs for {NUMBER_GLYPHS!r}")
+        adv0 = g[1].get_left()[0] - g[0].get_left()[0]
+        base = g[0].get_bottom()[1]
+        outlines, advance = {}, {}
+        for k, c in enumerate(NUMBER_GLYPHS):
+            pen = g[1 + 2 * k].get_left()[0] + adv0
+            outlines[c] = g[2 + 2 * k].points - np.array([pen, base, 0.0])
+            advance[c] = g[3 + 2 * k].get_left()[0] - pen
+        _ATLAS[key] = (outlines, advance)
+    return _ATLAS[key]
+
+
+class GlyphNumber(VMobject):
+    """A number readout cheap enough to change every frame.
+
+    DecimalNumber.set_value copies a parsed Text per character (~3 ms each here)
+    and draws "-", not "−". This is one VMobject whose points are the outlines of
+    the shown characters, rewritten from the glyph atlas: a numpy concatenate, no
+    Text, no copy, one draw call, the family never changing mid-animation. Its
+    first curve is an invisible pin on the baseline at the fixed end (left, or
+    right with `align=RIGHT`) whose length tracks moves and scaling. `text` is the
+    string shown: `fmt(value, places, sign)` after `set_value`, or any string of
+    NUMBER_GLYPHS after `set_text`.
+    """
+
+    PIN = 1e-3
+
+    def __init__(self, value: float = 0.0, places: int = 3, size: float = BODY,
+                 color: str | None = None, sign: bool = False, align=LEFT):
         th = theme.current()
-        kw.setdefault("font", th.font)
-        kw.setdefault("color", th.axis)
-        kw.setdefault("font_size", TINY)
-        super().__init__(str(text), **kw)
-        light_copies(self)
+        super().__init__(fill_color=color or th.text, fill_opacity=1, stroke_width=0)
+        self.outlines, self.advance = glyph_atlas(size, th.font)
+        self.places, self.sign, self.right = places, sign, align[0] > 0
+        self.text = ""
+        self.set_points(np.array([ORIGIN, ORIGIN, RIGHT, RIGHT]) * self.PIN)
+        self.set_value(value)
+
+    def get_value(self) -> float:
+        return self.number
+
+    def set_value(self, value: float) -> GlyphNumber:
+        self.number = float(value)
+        return self.set_text(fmt(value, self.places, self.sign))
+
+    def set_text(self, text: str) -> GlyphNumber:
+        if text == self.text:
+            return self
+        self.text = text
+        pin = self.points[:4].copy()
+        scale = (pin[3, 0] - pin[0, 0]) / self.PIN
+        x, y = pin[0, 0], pin[0, 1]
+        if self.right:
+            x -= sum(self.advance[c] for c in text) * scale
+        glyphs = []
+        for c in text:
+            glyphs.append(self.outlines[c] * scale + np.array([x, y, 0.0]))
+            x += self.advance[c] * scale
+        self.points = np.concatenate([pin, *glyphs])
+        return self
+
+    def place(self, point) -> GlyphNumber:
+        """Put the pin (the baseline's fixed end) at `point`."""
+        return self.shift(np.asarray(point, dtype=float) - self.points[0])
 
 
-def number(value: float, places: int = 3, size: float = BODY, color: str | None = None,
-           **kw: Any) -> DecimalNumber:
-    """A DecimalNumber drawn with Text glyphs (no LaTeX), for `set_value` updates."""
-    th = theme.current()
-    return DecimalNumber(
-        value, num_decimal_places=places, mob_class=Label, font_size=size,
-        color=color or th.text, include_sign=kw.pop("include_sign", False), **kw,
-    )
+def number(value: float = 0.0, places: int = 3, size: float = BODY,
+           color: str | None = None, sign: bool = False, align=LEFT) -> GlyphNumber:
+    """A number to update with `set_value` (or `set_text`), e.g. in an updater."""
+    return GlyphNumber(value, places, size, color, sign, align)
 
 
-def axes(x_range, y_range, x_length: float, y_length: float, x_label: str = "",
-         y_label: str = "", numbers: bool = True, label_size: float = TINY) -> VGroup:
-    """Axes with Text tick numbers and Text axis labels; returns Axes with `.labels`."""
-    th = theme.current()
-    cfg = {
-        "color": th.axis,
-        "label_constructor": Label,
-        "font_size": label_size,
-        "include_tip": False,
-        "stroke_width": 2,
-    }
-    ax = Axes(
-        x_range=x_range, y_range=y_range, x_length=x_length, y_length=y_length,
-        axis_config=cfg,
-        x_axis_config={"include_numbers": numbers},
-        y_axis_config={"include_numbers": numbers},
-        tips=False,
-    )
-    labels = VGroup()
-    if x_label:
-        xl = tx(x_label, SMALL, th.muted).next_to(ax.x_axis, DOWN, buff=0.35 if numbers else 0.15)
-        labels.add(xl)
-    if y_label:
-        yl = tx(y_label, SMALL, th.muted).rotate(np.pi / 2)
-        yl.next_to(ax.y_axis, LEFT, buff=0.45 if numbers else 0.15)
-        labels.add(yl)
-    ax.labels = labels
-    return ax
-
-
-def readout(label: str, value: float, places: int = 3, size: float = SMALL,
-            color: str | None = None) -> VGroup:
-    """`label value` side by side; `.value` is the DecimalNumber to update."""
-    th = theme.current()
-    name = tx(label, size, th.muted)
-    val = number(value, places, size, color)
-    val.next_to(name, RIGHT, buff=0.15)
-    group = VGroup(name, val)
+def readout(name: str, value: float, places: int = 3, size: float = SMALL,
+            color: str | None = None, sign: bool = False) -> VGroup:
+    """`name value` on one baseline; `.value` is the number to update. It grows
+    rightwards from a fixed left end, so a longer number never pushes its name."""
+    text = tx(name, size, theme.current().muted)
+    val = number(value, places, size, color, sign)
+    val.place([text.get_right()[0] + 0.15, baseline(text), 0])
+    group = VGroup(text, val)
     group.value = val
     return group
+
+
+# ------------------------------------------------------------------------ charts
+def axes(x_range: Sequence[float], y_range: Sequence[float], x_length: float,
+         y_length: float, x_label: str = "", y_label: str = "", *,
+         size: float = TINY, label_size: float = SMALL, y_label_above: bool = False,
+         x_ticks: Sequence[tuple[float, str]] | None = None) -> Axes:
+    """A plot's coordinate system, drawn as an L on its left and bottom edges.
+
+    Ranges are (lo, hi, step). Manim's axes cross at (0, 0), which would put the
+    loss axis through the middle of a valley over negative weights: here the
+    Axes is the coordinate system with its own lines hidden, and the frame, an
+    outward tick at every multiple of the step, its label (just the decimals the
+    step needs, a true minus) and the axis names are its submobjects, so they
+    move with it. `x_ticks`: (position, text) pairs instead (e.g. a log axis).
+    The y name goes beside the axis, turned, or above it. `.texts`: every label.
+    """
+    th = theme.current()
+    (x0, x1, xs), (y0, y1, ys) = x_range, y_range
+    ax = Axes(x_range=[x0, x1, xs], y_range=[y0, y1, ys], x_length=x_length,
+              y_length=y_length, tips=False, axis_config={"include_ticks": False})
+    ax.axes.set_stroke(opacity=0)
+    corner = ax.c2p(x0, y0)
+    frame = VGroup(Line(corner, ax.c2p(x1, y0)), Line(corner, ax.c2p(x0, y1)))
+    if x_ticks is None:
+        x_ticks = [(v, tick_text(v, xs)) for v in tick_values(x0, x1, xs)]
+    x_nums, y_nums = VGroup(), VGroup()
+    for v, text in x_ticks:
+        p = ax.c2p(v, y0)
+        frame.add(Line(p, p + DOWN * 0.08))
+        x_nums.add(label(text, size, th.axis).next_to(p, DOWN, buff=0.14))
+    for v in tick_values(y0, y1, ys):
+        p = ax.c2p(x0, v)
+        frame.add(Line(p, p + LEFT * 0.08))
+        y_nums.add(label(tick_text(v, ys), size, th.axis).next_to(p, LEFT, buff=0.14))
+    frame.set_stroke(th.axis, width=2)
+    ax.add(frame, x_nums, y_nums)
+    ax.texts = [*x_nums, *y_nums]
+    if x_label:
+        name = tx(x_label, label_size, th.muted)
+        name.next_to(x_nums if len(x_nums) else frame[0], DOWN, buff=0.08)
+        ax.add(name.set_x(ax.c2p((x0 + x1) / 2, y0)[0]))
+        ax.texts.append(name)
+    if y_label:
+        name = tx(y_label, label_size, th.muted)
+        if y_label_above:
+            name.next_to(ax.c2p(x0, y1), UP, buff=0.15)
+        else:
+            name.rotate(PI / 2).next_to(y_nums if len(y_nums) else frame[1], LEFT,
+                                        buff=0.12)
+            name.set_y(ax.c2p(x0, (y0 + y1) / 2)[1])
+        ax.add(name)
+        ax.texts.append(name)
+    return ax
 
 
 def panel(width: float, height: float) -> RoundedRectangle:
@@ -120,14 +415,6 @@ def panel(width: float, height: float) -> RoundedRectangle:
         width=width, height=height, corner_radius=0.15,
         stroke_color=th.axis, stroke_width=1.5, fill_color=th.panel, fill_opacity=1,
     )
-
-
-def fmt(value: float, places: int = 3) -> str:
-    """Fixed-point text with a true minus sign, e.g. -0.421 -> "−0.421"."""
-    s = f"{value:.{places}f}"
-    if s.startswith("-") and float(s) == 0:
-        s = s[1:]
-    return s.replace("-", "−")
 
 
 class NeuroScene(Scene):
@@ -157,9 +444,3 @@ class NeuroScene(Scene):
     @property
     def half_h(self) -> float:
         return self.camera.frame_height / 2
-
-
-__all__ = [
-    "BODY", "DOWN", "LEFT", "RIGHT", "SMALL", "TINY", "TITLE", "UP", "Label",
-    "NeuroScene", "axes", "fmt", "number", "panel", "readout", "tx",
-]

@@ -8,8 +8,19 @@ import numpy as np
 from manim import *
 
 from neuroanim import core
-from neuroanim import theme as themes
-from neuroanim.draw import SMALL, TINY, NeuroScene, axes, fmt, tx
+from neuroanim.draw import (
+    SMALL,
+    TINY,
+    NeuroScene,
+    axes,
+    fmt,
+    glyph_atlas,
+    label,
+    nice_top,
+    number,
+    plain,
+    readout,
+)
 
 TRAIN_SECONDS = 10.0  # the training section lasts this long whatever the epoch count
 LO, HI = -0.25, 1.25  # the input square on screen: the four corners sit inside it
@@ -108,18 +119,12 @@ def separable(targets) -> bool:
     return not (t00 == t11 and t01 == t10 and t00 != t01)
 
 
-def signed(value: float, places: int = 2) -> str:
-    """`+6.27` / `−9.50`: the sign always shown, a true minus."""
-    s = fmt(value, places)
-    return s if s.startswith("−") else "+" + s
-
-
 def _z_text(terms: list[float]) -> str:
     """`6.27 − 9.50 = −3.23`: the weighted sum at a corner, term by term."""
     out = fmt(terms[0], 2)
     for v in terms[1:]:
         out += (" − " if v < 0 else " + ") + fmt(abs(v), 2)
-    return f"{out} = {signed(sum(terms))}"
+    return f"{out} = {fmt(sum(terms), 2, sign=True)}"
 
 
 def _push(v: float) -> str:
@@ -170,120 +175,6 @@ def explain(run: core.NeuronRun) -> tuple[str, list[str]]:
     if np.all(np.abs(run.predictions[-1] - 0.5) < 0.005):
         lines.append("Its output is 0.50 everywhere.")
     return head, lines
-
-
-# ------------------------------------------------------- cheap text for animation
-_OUTLINES: dict[tuple[str, str, float], np.ndarray] = {}
-
-
-def label(text: str, size: float, color: str | None = None) -> VMobject:
-    """`tx(text)` baked into one plain VMobject holding every glyph's outline.
-
-    A Text is one mobject per glyph, each holding its parsed SVG path: FadeIn and
-    every Transform deep-copy that (~3 ms a glyph here) and the camera draws each
-    glyph separately. One VMobject of plain points copies ~80x faster and draws in
-    one call, pixel for pixel the same. The outlines are kept per process by
-    (text, font, size): Pango and the SVG parse cost ~0.7 ms a glyph.
-    """
-    th = themes.current()
-    key = (text, th.font, float(size))
-    if key not in _OUTLINES:
-        t = tx(text, size)
-        _OUTLINES[key] = np.concatenate(
-            [g.points for g in t.family_members_with_points()]) - t.get_center()
-    m = VMobject(fill_color=color or th.text, fill_opacity=1, stroke_width=0)
-    m.set_points(_OUTLINES[key].copy())
-    m.text = text
-    return m
-
-
-NUMBER_CHARS = "0123456789.+−"
-_ATLAS: dict[tuple[str, float], tuple[dict, dict]] = {}
-
-
-def glyph_atlas(font: str, size: float) -> tuple[dict, dict]:
-    """Each number character's outline (relative to its pen position on the line)
-    and advance, measured from one Text "000c0c0...", so the font's own spacing."""
-    key = (font, float(size))
-    if key not in _ATLAS:  # one Text per font and size, kept per process
-        t = Text("00" + "".join(c + "0" for c in NUMBER_CHARS), font=font, font_size=size)
-        g = t.submobjects
-        adv0 = g[1].get_left()[0] - g[0].get_left()[0]
-        base = g[0].get_bottom()[1]
-        outlines, advance = {}, {}
-        for k, c in enumerate(NUMBER_CHARS):
-            pen = g[1 + 2 * k].get_left()[0] + adv0
-            outlines[c] = g[2 + 2 * k].points - np.array([pen, base, 0.0])
-            advance[c] = g[3 + 2 * k].get_left()[0] - pen
-        _ATLAS[key] = (outlines, advance)
-    return _ATLAS[key]
-
-
-def _layout(s: str, outlines: dict, advance: dict, scale: float = 1.0,
-            x: float = 0.0, y: float = 0.0) -> list[np.ndarray]:
-    """Outlines of the characters of `s`, pen starting at (x, y) on the baseline."""
-    out = []
-    for c in s:
-        out.append(outlines[c] * scale + np.array([x, y, 0.0]))
-        x += advance[c] * scale
-    return out
-
-
-def numeral(s: str, size: float, color: str | None = None) -> VMobject:
-    """A static number label ("0.5", "1000") as one VMobject from the glyph atlas:
-    the same outlines Text makes (digits do not kern), without building a Text."""
-    th = themes.current()
-    outlines, advance = glyph_atlas(th.font, size)
-    m = VMobject(fill_color=color or th.text, fill_opacity=1, stroke_width=0)
-    m.set_points(np.concatenate(_layout(s, outlines, advance)))
-    m.text = s
-    return m
-
-
-class GlyphNumber(VMobject):
-    """A number readout cheap enough to change every frame.
-
-    DecimalNumber.set_value copies a Text glyph per character (~3 ms each here, so
-    ~100 ms a frame for this scene's readouts) and draws one mobject per glyph.
-    This is one VMobject whose points are all the glyph outlines, rewritten from
-    a glyph atlas on `set_value`: a numpy concatenate, no Text, no copy. Its first
-    curve is an invisible pin on the baseline at the fixed end (`align`), whose
-    length tracks moves and scaling. `string` is the text shown (true minus,
-    `+` when `sign`).
-    """
-
-    PIN = 1e-3
-
-    def __init__(self, value: float = 0.0, places: int = 2, size: float = SMALL,
-                 color: str | None = None, sign: bool = False, align=LEFT):
-        th = themes.current()
-        super().__init__(fill_color=color or th.text, fill_opacity=1, stroke_width=0)
-        self.outlines, self.advance = glyph_atlas(th.font, size)
-        self.places, self.sign, self.right = places, sign, align[0] > 0
-        self.string = ""
-        self.set_points(np.array([ORIGIN, ORIGIN, RIGHT, RIGHT]) * self.PIN)
-        self.set_value(value)
-
-    def format(self, value: float) -> str:
-        return signed(value, self.places) if self.sign else fmt(value, self.places)
-
-    def get_value(self) -> float:
-        return self.number
-
-    def set_value(self, value: float) -> GlyphNumber:
-        self.number = float(value)
-        s = self.format(value)
-        if s == self.string:
-            return self
-        self.string = s
-        pin = self.points[:4].copy()
-        scale = (pin[3, 0] - pin[0, 0]) / self.PIN
-        x = pin[0, 0]
-        if self.right:
-            x -= sum(self.advance[c] for c in s) * scale
-        glyphs = _layout(s, self.outlines, self.advance, scale, x, pin[0, 1])
-        self.points = np.concatenate([pin, *glyphs])
-        return self
 
 
 class GridCamera(Camera):
@@ -394,10 +285,10 @@ class AndGate(NeuroScene):
         for i, y in enumerate(self.rows_y):
             x1, x2 = run.inputs[i]
             t = run.targets[i]
-            cells.add(numeral(f"{x1:g}", SMALL).move_to([cols[0], y, 0]),
-                      numeral(f"{x2:g}", SMALL).move_to([cols[1], y, 0]),
+            cells.add(label(plain(x1), SMALL).move_to([cols[0], y, 0]),
+                      label(plain(x2), SMALL).move_to([cols[1], y, 0]),
                       self._marker(t, 0.22).move_to([cols[2] - 0.22, y, 0]),
-                      numeral(f"{t:g}", SMALL).move_to([cols[2] + 0.15, y, 0]))
+                      label(plain(t), SMALL).move_to([cols[2] + 0.15, y, 0]))
         rule = Line([cols[0] - 0.3, top - 0.25, 0], [cols[-1] + 0.25, top - 0.25, 0],
                     stroke_color=th.axis, stroke_width=1)
         self.cols = cols
@@ -429,10 +320,10 @@ class AndGate(NeuroScene):
                              stroke_width=1.5).move_to(self.heat_centre)
         ticks = VGroup()
         for v in (0, 1):
-            ticks.add(numeral(f"{v}", TINY, th.axis).next_to(self.to_screen(v, LO),
-                                                             DOWN, buff=0.1),
-                      numeral(f"{v}", TINY, th.axis).next_to(self.to_screen(LO, v),
-                                                             LEFT, buff=0.1))
+            ticks.add(label(f"{v}", TINY, th.axis).next_to(self.to_screen(v, LO),
+                                                           DOWN, buff=0.1),
+                      label(f"{v}", TINY, th.axis).next_to(self.to_screen(LO, v),
+                                                           LEFT, buff=0.1))
         xl = label("x1", SMALL, th.muted).next_to(self.square, DOWN, buff=0.32)
         yl = label("x2", SMALL, th.muted).next_to(self.square, LEFT, buff=0.3)
         key = VGroup(self._marker(1, 0.22), label("target 1", TINY, th.muted),
@@ -454,7 +345,7 @@ class AndGate(NeuroScene):
         self.counter_y = self.square.get_top()[1] + 0.3
         head = label("epoch", SMALL, th.muted).set_y(self.counter_y)
         head.align_to(self.square, LEFT)
-        width = len(str(self.run.epochs)) * glyph_atlas(th.font, SMALL)[1]["0"]
+        width = len(str(self.run.epochs)) * glyph_atlas(SMALL)[1]["0"]
         self.counter_right = head.get_right()[0] + 0.14 + width
         total = label(f"/ {self.run.epochs}", SMALL, th.muted)
         total.next_to([self.counter_right, self.counter_y, 0], RIGHT, buff=0.12)
@@ -466,8 +357,8 @@ class AndGate(NeuroScene):
         strip.stretch_to_fit_width(width).stretch_to_fit_height(0.18)
         strip.move_to([KEYS_LEFT, -1.42, 0], LEFT)
         nums = VGroup(*(
-            numeral(t, TINY, th.axis).next_to(strip.get_corner(DL) + RIGHT * width * f,
-                                              DOWN, buff=0.08)
+            label(t, TINY, th.axis).next_to(strip.get_corner(DL) + RIGHT * width * f,
+                                            DOWN, buff=0.08)
             for t, f in (("0", 0), ("0.5", 0.5), ("1", 1))))
         line = VGroup(Line(ORIGIN, RIGHT * 0.45, stroke_color=th.text, stroke_width=4),
                       label("boundary: output 0.5", TINY, th.muted))
@@ -476,35 +367,33 @@ class AndGate(NeuroScene):
 
     def _build_chart(self) -> VGroup:
         """Loss against epoch on a log10(1 + epoch) axis, ticks at 0, 1, 10, 100..."""
-        th, run = self.theme, self.run
+        run = self.run
         span = math.log10(1 + run.epochs)
-        ymax = max(0.1, math.ceil(float(run.loss.max()) / 0.1 - 1e-9) * 0.1)
-        ystep = 0.1 if ymax <= 0.5 else 0.25
-        ax = axes([0, span, span], [0, ymax, ystep], 4.75, 2.4, numbers=False)
-        ax.move_to([4.3, 1.6, 0])
-        self.ax = ax
-        ylabels = VGroup(*(
-            numeral(f"{v:.2g}", TINY, th.axis).next_to(ax.c2p(0, v), LEFT, buff=0.18)
-            for v in np.arange(0, ymax + 1e-9, ystep)))
-        xt = VGroup()
+        width = 4.75
         ticks = [0] + [10 ** k for k in range(7) if 10 ** k <= run.epochs]
-        last = ax.c2p(math.log10(1 + ticks[-1]), 0)[0]
-        if ax.c2p(span, 0)[0] - last > 0.6:  # room to name the last epoch too
-            ticks.append(run.epochs)
-        for e in ticks:
-            p = ax.c2p(math.log10(1 + e), 0)
-            xt.add(Line(p, p + DOWN * 0.08, stroke_color=th.axis, stroke_width=2),
-                   numeral(f"{e}", TINY, th.axis).next_to(p, DOWN, buff=0.12))
-        xname = label("epoch (log scale)", TINY, th.muted).next_to(ax, DOWN, buff=0.42)
-        yname = label("loss", TINY, th.muted).next_to(ax.c2p(0, ymax), UP, buff=0.15)
+        if (span - math.log10(1 + ticks[-1])) / span * width > 0.6:  # room to name
+            ticks.append(run.epochs)  # the last epoch too
+        top, step = nice_top(float(run.loss.max()))
+        ax = self.ax = axes(
+            (0, span, span), (0, top, step), width, 2.4, "epoch (log scale)", "loss",
+            label_size=TINY, y_label_above=True,
+            x_ticks=[(math.log10(1 + e), str(e)) for e in ticks])
+        ax.shift([1.975, 0.45, 0] - ax.c2p(0, 0))
         # The curve's vertices: evenly spaced on the log axis, each a recorded epoch.
         grid = np.rint(10 ** np.linspace(0, span, CURVE_VERTICES) - 1).astype(int)
         self.curve_epochs = np.unique(np.clip(grid, 0, run.epochs))
         o = ax.c2p(0, 0)
         self._ux, self._uy, self._o = ax.c2p(1, 0) - o, ax.c2p(0, 1) - o, o
-        # Readout names (static); their values are live.
-        self.names = {k: label(k, SMALL, th.muted) for k in ("loss", "w1", "w2", "b")}
-        return VGroup(ax, ylabels, xt, xname, yname, *self.names.values())
+        # Readouts: the loss above the plot's top right (clear of any curve), the
+        # parameters with their signs under the chart. Names static, values live.
+        spec = {"loss": (run.loss[0], 4, False), "w1": (run.w[0, 0], 2, True),
+                "w2": (run.w[0, 1], 2, True), "b": (run.b[0], 2, True)}
+        rows = [readout(k, v, places, SMALL, sign=sign)
+                for k, (v, places, sign) in spec.items()]
+        rows[0].move_to(ax.c2p(span, top) + UP * 0.28, RIGHT)
+        VGroup(*rows[1:]).arrange(RIGHT, buff=0.45).move_to([4.2, -0.65, 0])
+        self.readouts = {k: row.value for k, row in zip(spec, rows, strict=True)}
+        return VGroup(ax, *(row[0] for row in rows))
 
     def chart_points(self, epochs) -> np.ndarray:
         """Scene points (n, 3) of the loss at the given epochs on the chart."""
@@ -514,7 +403,7 @@ class AndGate(NeuroScene):
 
     def _build_live(self) -> Group:
         """Everything the tracker moves, in one group with one updater."""
-        th, run = self.theme, self.run
+        th = self.theme
         self.heat = ImageMobject(self.heat_image(0).copy())
         self.heat.set_resampling_algorithm(RESAMPLING_ALGORITHMS["nearest"])
         self.heat.height = self.heat_side
@@ -528,23 +417,10 @@ class AndGate(NeuroScene):
                                    ("flat", "no boundary: output 0.50 everywhere"))}
         self.curve = VMobject(stroke_color=th.curve, stroke_width=3)
         self.dot = Dot(radius=0.07, color=th.accent)
-        self.counter = GlyphNumber(0, 0, SMALL, th.text, align=RIGHT)
+        self.counter = number(0, 0, SMALL, align=RIGHT)
         self.counter.move_to([self.counter_right, self.counter_y, 0], RIGHT)
-        # Readouts: the loss above the chart's top right (clear of any curve), the
-        # parameters with their signs under the chart.
-        spec = {"loss": (run.loss, 4, False), "w1": (run.w[:, 0], 2, True),
-                "w2": (run.w[:, 1], 2, True), "b": (run.b, 2, True)}
-        self.readouts = {}
-        for key, (values, places, sign) in spec.items():
-            self.readouts[key] = GlyphNumber(values[0], places, SMALL, th.text, sign=sign)
-        pairs = [VGroup(self.names[k], self.readouts[k]) for k in spec]
-        for name, val in pairs:
-            val.next_to(name, RIGHT, buff=0.12)
-            val.align_to(name, DOWN)
-        pairs[0].move_to(self.ax.get_corner(UR) + UP * 0.28, RIGHT)
-        VGroup(*pairs[1:]).arrange(RIGHT, buff=0.45).move_to([4.2, -0.65, 0])
-        self.outputs = VGroup(*(GlyphNumber(0.5, 2, SMALL, th.text)
-                                .move_to([self.cols[3], y, 0]) for y in self.rows_y))
+        self.outputs = VGroup(*(number(0.5, 2, SMALL).move_to([self.cols[3], y, 0])
+                                for y in self.rows_y))
         return Group(self.heat, self.boundary, self.points, *self.notes.values(),
                      self.curve, self.dot,
                      self.counter, *self.readouts.values(), self.outputs)

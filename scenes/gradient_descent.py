@@ -9,7 +9,25 @@ import numpy as np
 from manim import *
 
 from neuroanim import core
-from neuroanim.draw import BODY, SMALL, TINY, TITLE, Label, NeuroScene, axes, panel, tx
+from neuroanim.draw import (
+    BODY,
+    SMALL,
+    TINY,
+    TITLE,
+    GlyphNumber,
+    NeuroScene,
+    axes,
+    fade,
+    nice_step,
+    nice_top,
+    number,
+    on_baseline,
+    panel,
+    plain,
+    readable,
+    tx,
+    wrap_text,
+)
 
 # ------------------------------------------------------------------- timeline
 FIRST_STEP = 1.2  # seconds for step 0: time to read the slope before the ball moves
@@ -24,7 +42,6 @@ AFTER_ROLL = (("verdicts", 1.6), ("fade", 0.6), ("chart", 1.8), ("end", 2.2))
 
 TRAIL_OPACITY = 0.8
 STATUS_SLOT = {"crawling": 0, "converged": 1, "overshooting": 2, "diverged": 3}
-SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four"}
 
 
@@ -73,58 +90,9 @@ def phase(s: float, n_steps: int) -> tuple[int, float]:
     return k, move_fraction(s - k)
 
 
-# ------------------------------------------------------------ numbers and text
-def nice_step(span: float, target: int) -> float:
-    """A 1, 2, 2.5 or 5 times a power of ten giving about `target` ticks over span."""
-    raw = span / max(target, 1)
-    mag = 10.0 ** math.floor(math.log10(raw))
-    return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * 0.999)
-
-
-def tick_values(lo: float, hi: float, step: float) -> list[float]:
-    first = math.ceil(lo / step - 1e-9)
-    last = math.floor(hi / step + 1e-9)
-    return [k * step for k in range(first, last + 1)]
-
-
-def tick_text(v: float, step: float) -> str:
-    """A tick label with just the decimals its step needs and a true minus sign."""
-    places = max(0, -math.floor(math.log10(step) + 1e-9))
-    while places < 6 and abs(step * 10**places - round(step * 10**places)) > 1e-9:
-        places += 1  # 2.5 -> one decimal, 0.25 -> two
-    return _minus(f"{v:.{places}f}")
-
-
-def _minus(s: str) -> str:
-    if s.startswith("-") and float(s.replace(",", "")) == 0:
-        s = s[1:]
-    return s.replace("-", "−")
-
-
-def readable(v: float, places: int = 3) -> str:
-    """A recorded number for a readout in at most 9 characters: fixed point, then
-    one decimal with a thousands separator, then m×10ⁿ from 10,000 on (a diverging
-    loss can reach 1e40), with fewer mantissa digits if the exponent is long."""
-    a = abs(v)
-    if a < 1e3:
-        return _minus(f"{v:.{places}f}")
-    if a < 1e4:
-        return _minus(f"{v:,.1f}")
-    for digits in (2, 1, 0):  # drop mantissa digits before going past 9 glyphs
-        mant, exp = f"{v:.{digits}e}".split("e")
-        text = _minus(mant) + "×10" + str(int(exp)).translate(SUPERSCRIPT)
-        if len(text) <= 9:
-            break
-    return text
-
-
-def rate_text(lr: float) -> str:
-    """A learning rate to 3 significant digits, never in e-notation."""
-    return np.format_float_positional(lr, precision=3, fractional=False, trim="-")
-
-
+# ------------------------------------------------------------------ runs
 def lane_name(run: core.Descent, preset: str | None) -> str:
-    lr = f"lr {rate_text(run.lr)}"
+    lr = f"lr {plain(run.lr, 3)}"
     return f"{preset} · {lr}" if preset else lr
 
 
@@ -217,126 +185,6 @@ def casing_widths(losses: list[np.ndarray], tol: float, base: float = 4.0,
     return widths
 
 
-# ------------------------------------------------------------ glyph readouts
-class GlyphText(VGroup):
-    """A short, often-changing number drawn from glyphs rendered once.
-
-    `set_text` rewrites the points of a fixed pool of glyph slots: no Pango call per
-    change, and the mobject family never changes mid-animation (Cairo keeps drawing
-    the family captured when a play starts, so swapping submobjects leaves ghosts).
-    """
-
-    CHARS = "0123456789.,−+×⁰¹²³⁴⁵⁶⁷⁸⁹"
-    _sets: dict[tuple[str, float], tuple[dict, dict]] = {}
-
-    def __init__(self, text: str, size: float, color: str, font: str,
-                 slots: int = 12, align: str = "left"):
-        super().__init__()
-        self._glyph_set(font, size)
-        self.key = (font, size)  # the shared glyph set (a copy copies only the key)
-        self.align = align
-        self.anchor = np.zeros(3)  # the baseline's left (or right) end
-        self.text: str | None = None
-        self.add(*(VMobject(fill_color=color, fill_opacity=1.0, stroke_width=0)
-                   for _ in range(slots)))
-        self.set_text(text)
-
-    @classmethod
-    def _glyph_set(cls, font: str, size: float):
-        """Glyph outlines relative to the pen on the baseline, and advance widths,
-        measured from one Text "00" + "c0" for every character c."""
-        key = (font, size)
-        if key not in cls._sets:
-            ref = "00" + "".join(c + "0" for c in cls.CHARS)
-            # Pango draws Text on a canvas of the output's pixel size and drops
-            # glyphs beyond it (a 160x90 test render lost two); this line is never
-            # drawn, so lay it out on a 4K canvas.
-            with tempconfig({"pixel_width": 3840, "pixel_height": 2160}):
-                t = Text(ref, font=font, font_size=size)
-            if len(t.submobjects) != len(ref):
-                raise RuntimeError(f"font {font!r} lacks glyphs for {cls.CHARS!r}")
-            lefts = [float(g.get_left()[0]) for g in t]
-            base = float(t[0].get_bottom()[1])
-            adv0 = lefts[1] - lefts[0]
-            glyphs = {"0": t[0].points - [lefts[0], base, 0]}
-            advance = {"0": adv0, " ": 0.5 * adv0}
-            for i, c in enumerate(cls.CHARS):
-                j = 2 + 2 * i
-                pen = lefts[j - 1] + adv0
-                glyphs[c] = t[j].points - [pen, base, 0]
-                advance[c] = lefts[j + 1] - pen
-            cls._sets[key] = (glyphs, advance)
-        return cls._sets[key]
-
-    @property
-    def glyphs(self) -> dict:
-        return self._sets[self.key][0]
-
-    @property
-    def advance(self) -> dict:
-        return self._sets[self.key][1]
-
-    def text_width(self, text: str) -> float:
-        return sum(self.advance[c] for c in text)
-
-    def place(self, point) -> GlyphText:
-        """Put the baseline's left end (right end if right-aligned) at `point`."""
-        self.anchor = np.array(point, dtype=float)
-        text, self.text = self.text, None
-        return self.set_text(text)
-
-    def set_text(self, text: str) -> GlyphText:
-        if text == self.text:
-            return self
-        if len(text.replace(" ", "")) > len(self.submobjects):
-            raise ValueError(f"{text!r} needs more than {len(self.submobjects)} glyphs")
-        glyphs, advance = self._sets[self.key]
-        x = self.anchor[0] - (self.text_width(text) if self.align == "right" else 0.0)
-        slots = iter(self.submobjects)
-        for c in text:
-            if c != " ":
-                next(slots).set_points(glyphs[c] + [x, self.anchor[1], 0])
-            x += advance[c]
-        for slot in slots:
-            slot.clear_points()
-        self.text = text
-        return self
-
-
-def wrap_text(text: str, size: float, color: str, width: float) -> Mobject:
-    """`text` broken at spaces into as few left-aligned lines as fit `width`
-    (shrunk only if a single word is wider than that)."""
-    one = tx(text, size, color)
-    if one.width <= width:
-        return one
-    per_char = one.width / len(text)
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and (len(lines[-1]) + 1 + len(word)) * per_char <= width * 0.97:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    group = VGroup(*(tx(line, size, color) for line in lines))
-    group.arrange(DOWN, aligned_edge=LEFT, buff=0.1)
-    if group.width > width:
-        group.scale_to_fit_width(width)
-    return group
-
-
-def fade(mob: Mobject, opacity: float) -> None:
-    """`set_opacity`, only when the value changes: manim rebuilds the colour arrays
-    of the whole family on every call, which was most of the updaters' time."""
-    if getattr(mob, "_gd_opacity", None) != opacity:
-        mob.set_opacity(opacity)
-        mob._gd_opacity = opacity
-
-
-def baseline(text: Text) -> float:
-    """y of a label's baseline: the bottom of its first glyph (labels here start
-    with a letter that has no descender)."""
-    return float(text[0].get_bottom()[1])
-
-
 # ------------------------------------------------------------------ one lane
 class Sizes:
     """Drawing sizes for the one big story plot or a small comparison panel."""
@@ -374,12 +222,11 @@ class Lane:
         self.box = (left, left + width, bottom, bottom + height)
         x0, x1, y0, y1 = window
         xs, ys = nice_step(x1 - x0, sz.x_ticks), nice_step(y1 - y0, sz.y_ticks)
-        self.axes = axes([x0, x1, xs], [y0, y1, ys], width, height, numbers=False)
+        self.axes = axes((x0, x1, xs), (y0, y1, ys), width, height, "weight w", "loss",
+                         size=sz.tick, label_size=sz.axis_label)
         self.axes.shift(np.array([left, bottom, 0]) - self.axes.c2p(x0, y0))
         o, ex, ey = (self.axes.c2p(0, 0), self.axes.c2p(1, 0), self.axes.c2p(0, 1))
         self.sx, self.sy = float(ex[0] - o[0]), float(ey[1] - o[1])  # units per unit
-        self.frame = framed(self.axes, (x0, x1, xs), (y0, y1, ys), th, sz,
-                            "weight w", "loss")
 
         ws = np.linspace(x0, x1, 801)
         self.curve = VMobject(stroke_color=th.curve if big else th.muted,
@@ -388,7 +235,7 @@ class Lane:
         self.curve.set_points_as_corners(
             np.asarray(self.axes.c2p(ws, self.landscape.loss(ws))).T)
         self.minimum = self._minimum_mark(big, y1)
-        self.static = VGroup(self.frame, self.curve, self.minimum)
+        self.static = VGroup(self.axes, self.curve, self.minimum)
 
         # Updated parts, in drawing order.
         pts = [self.point(w, v) for w, v in zip(run.w, run.loss, strict=True)]
@@ -402,7 +249,7 @@ class Lane:
         self.ball = Circle(radius=sz.radius, fill_color=color, fill_opacity=1,
                            stroke_color=th.background, stroke_width=2)
         self.badge = self._badge(big)
-        self.readouts: list[tuple[GlyphText, Callable[[int], str]]] = []
+        self.readouts: list[tuple[GlyphNumber, Callable[[int], str]]] = []
         self.verdict: Mobject | None = None
         self.dynamic = VGroup(self.trail, self.tangent, self.arrow, self.ball,
                               self.badge)
@@ -556,36 +403,6 @@ class Lane:
         return badge
 
 
-def framed(ax: Axes, xr, yr, th, sz: Sizes, x_label: str, y_label: str) -> VGroup:
-    """An L-shaped frame on the plot's left and bottom edges with Text ticks.
-
-    Manim's axes cross at (0, 0), which would put the loss axis through the middle
-    of the valley; the Axes object stays the coordinate system and this is drawn."""
-    x0, x1, xs = xr
-    y0, y1, ys = yr
-    corner = ax.c2p(x0, y0)
-    group = VGroup(Line(corner, ax.c2p(x1, y0), color=th.axis, stroke_width=2),
-                   Line(corner, ax.c2p(x0, y1), color=th.axis, stroke_width=2))
-    tick = 0.08
-    labels = VGroup()
-    for v in tick_values(x0, x1, xs):
-        p = ax.c2p(v, y0)
-        group.add(Line(p, p + DOWN * tick, color=th.axis, stroke_width=2))
-        labels.add(Label(tick_text(v, xs), font_size=sz.tick).next_to(p, DOWN, buff=0.14))
-    for v in tick_values(y0, y1, ys):
-        p = ax.c2p(x0, v)
-        group.add(Line(p, p + LEFT * tick, color=th.axis, stroke_width=2))
-        labels.add(Label(tick_text(v, ys), font_size=sz.tick).next_to(p, LEFT, buff=0.14))
-    xl = tx(x_label, sz.axis_label, th.muted)
-    xl.next_to(labels, DOWN, buff=0.08).set_x((corner[0] + ax.c2p(x1, y0)[0]) / 2)
-    y_numbers = VGroup(*labels[len(tick_values(x0, x1, xs)):])
-    yl = tx(y_label, sz.axis_label, th.muted).rotate(PI / 2)
-    yl.next_to(y_numbers, LEFT, buff=0.12).set_y((corner[1] + ax.c2p(x0, y1)[1]) / 2)
-    group.add(labels, xl, yl)
-    group.texts = [*labels, xl, yl]  # for layout checks
-    return group
-
-
 # -------------------------------------------------------------------- scene
 class GradientDescent(NeuroScene):
     """The lesson's "Drop the Ball": the recorded runs, one panel per learning rate.
@@ -632,7 +449,7 @@ class GradientDescent(NeuroScene):
 
     def show_landscape(self) -> None:
         self.play(FadeIn(self.title), *map(FadeIn, self.panels),
-                  *(Create(ln.frame) for ln in self.lanes),
+                  *(Create(ln.axes) for ln in self.lanes),
                   *(Create(ln.curve) for ln in self.lanes),
                   run_time=self.plan["landscape"],
                   subcaption="The height of the curve is the loss: how wrong the "
@@ -675,7 +492,7 @@ class GradientDescent(NeuroScene):
                   run_time=self.plan["fade"])
         self.remove(statics, *(ln.dynamic for ln in self.lanes))
         chart = self.chart = self.build_chart()
-        self.play(FadeIn(chart["title"]), FadeIn(chart["frame"]),
+        self.play(FadeIn(chart["title"]), FadeIn(chart["axes"]),
                   FadeIn(chart["legend"]),
                   *(Create(line) for line in chart["lines"]),
                   run_time=self.plan["chart"],
@@ -687,7 +504,7 @@ class GradientDescent(NeuroScene):
         verdicts, badges): none may overlap another or leave the frame."""
         blocks = [self.title, self.caption, *self.labels]
         for lane in self.lanes:
-            blocks += [*lane.frame.texts, lane.minimum[-1], lane.badge]
+            blocks += [*lane.axes.texts, lane.minimum[-1], lane.badge]
             blocks += [glyphs for glyphs, _ in lane.readouts]
             if lane.verdict is not None:
                 blocks.append(lane.verdict)
@@ -746,11 +563,11 @@ class GradientDescent(NeuroScene):
                 ("slope", lambda k: readable(run.grad[k]))]
         y = top - 0.25
         for name, text in rows:
-            self._readout_row(lane, name, text, x, value_x, y, "right", BODY)
+            self._readout_row(lane, name, text, x, value_x, y, BODY)
             y -= 0.6
-        label = tx("learning rate", BODY, th.muted)
-        label.next_to([x, y, 0], RIGHT, buff=0).shift(UP * (y - baseline(label)))
-        rate = GlyphText(rate_text(run.lr), BODY, th.text, th.font, align="right")
+        label = on_baseline(tx("learning rate", BODY, th.muted).next_to(
+            [x, y, 0], RIGHT, buff=0), y)
+        rate = number(size=BODY, align=RIGHT).set_text(plain(run.lr, 3))
         self.labels.append(VGroup(label, rate.place([value_x, y, 0])))
 
         verdict = wrap_text(run.verdict(), BODY, color, value_x - x)
@@ -758,7 +575,7 @@ class GradientDescent(NeuroScene):
         lane.verdict = verdict
         lane.dynamic.add(verdict)
 
-        rule = tx(f"new w = w − {rate_text(run.lr)} × slope", SMALL, th.text)
+        rule = tx(f"new w = w − {plain(run.lr, 3)} × slope", SMALL, th.text)
         key = self._key(SMALL)
         notes = VGroup(rule, key).arrange(DOWN, aligned_edge=LEFT, buff=0.3)
         low = -hh + 0.35  # the column may reach below the plot, beside its labels
@@ -823,7 +640,7 @@ class GradientDescent(NeuroScene):
                 x, value_x, y = pl + 0.3, pl + 2.3, lane.box[2] - 0.95
             first = y
             for label, text in self._panel_rows(run):
-                self._readout_row(lane, label, text, x, value_x, y, "right")
+                self._readout_row(lane, label, text, x, value_x, y)
                 y -= 0.38
             if in_header:
                 verdict = verdicts[i].align_to([0, pt - 0.14, 0], UP)
@@ -844,13 +661,12 @@ class GradientDescent(NeuroScene):
                 ("w", lambda k: readable(run.w[k])),
                 ("loss", lambda k: readable(run.loss[k]))]
 
-    def _readout_row(self, lane, name, text, x, value_x, y, align,
+    def _readout_row(self, lane, name, text, x, value_x, y,
                      size: float = TINY) -> None:
-        """`name` at (x, baseline y), its recorded value at value_x."""
-        th = self.theme
-        label = tx(name, size, th.muted)
-        label.next_to([x, y, 0], RIGHT, buff=0).shift(UP * (y - baseline(label)))
-        glyphs = GlyphText(text(0), size, th.text, th.font, align=align)
+        """`name` at (x, baseline y), its recorded value ending at value_x."""
+        label = on_baseline(tx(name, size, self.theme.muted).next_to(
+            [x, y, 0], RIGHT, buff=0), y)
+        glyphs = number(size=size, align=RIGHT).set_text(text(0))
         glyphs.place([value_x, y, 0])
         self.labels.append(label)
         lane.readouts.append((glyphs, text))
@@ -865,18 +681,16 @@ class GradientDescent(NeuroScene):
         bounded = [ln.run.loss for ln in self.lanes if not ln.run.stopped]
         starts = [float(ln.run.loss[0]) for ln in self.lanes]
         peak = max([float(np.max(v)) for v in bounded] + starts)
-        ys = nice_step(peak, 4)
-        y1 = math.ceil(peak / ys - 1e-9) * ys if peak > 0 else 1.0
-        xs = nice_step(n, 6) if n >= 6 else 1.0
-        xs = max(1.0, float(round(xs)))
+        y1, ys = nice_top(peak, 4)
+        xs = nice_step(n, 6, whole=True)
         title = tx("The loss at every step", TITLE).to_edge(UP, buff=0.25)
         legend_w = 4.9
         left, right = -hw + 1.3, hw - legend_w - 0.6
         bottom, top = -hh + 1.05, title.get_bottom()[1] - 0.5
         sz = Sizes(True)
-        ax = axes([0, n, xs], [0, y1, ys], right - left, top - bottom, numbers=False)
+        ax = axes((0, n, xs), (0, y1, ys), right - left, top - bottom, "step", "loss",
+                  size=sz.tick, label_size=sz.axis_label)
         ax.shift(np.array([left, bottom, 0]) - ax.c2p(0, 0))
-        frame = framed(ax, (0, n, xs), (0, y1, ys), th, sz, "step", "loss")
         lines, legend = [], VGroup()
         tol = 0.05 * y1 / (top - bottom)  # loss per 0.05 screen units
         widths = casing_widths([ln.run.loss for ln in self.lanes], tol)
@@ -906,5 +720,5 @@ class GradientDescent(NeuroScene):
         legend.move_to([hw - legend_w / 2 - 0.3, (top + bottom) / 2, 0])
         if legend.width > legend_w:
             legend.scale_to_fit_width(legend_w)
-        return {"title": title, "frame": frame, "lines": lines, "legend": legend,
-                "axes": ax, "texts": [title, *frame.texts, *legend]}
+        return {"title": title, "lines": lines, "legend": legend, "axes": ax,
+                "texts": [title, *ax.texts, *legend]}

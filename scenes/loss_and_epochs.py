@@ -5,15 +5,25 @@ from __future__ import annotations
 import numpy as np
 from manim import *
 
-from neuroanim.draw import BODY, SMALL, TINY, TITLE, NeuroScene, axes, fmt, tx
-from scenes.training_loop import (
-    baseline,
-    counter,
+from neuroanim.draw import (
+    BODY,
+    SMALL,
+    TINY,
+    TITLE,
+    NeuroScene,
+    axes,
+    fmt,
     loss_text,
+    nice_step,
+    nice_top,
     on_baseline,
+    pair,
     place_line,
+    plain,
+    readout,
+    subtitle,
     text_line,
-    whole,
+    tx,
 )
 
 STAGES = ("one", "square", "each", "mean", "epoch", "many")  # one caption each
@@ -62,11 +72,9 @@ class LossAndEpochs(NeuroScene):
         self.captions: list[str] = []
 
         # Title
-        title = tx("Loss and epochs", TITLE).to_corner(UL, buff=0.4)
-        self.subtitle = tx("how wrong is one guess?", SMALL, self.theme.muted,
-                           disable_ligatures=True).next_to(title, RIGHT, buff=0.3)
-        on_baseline(self.subtitle, float(np.median([g.get_bottom()[1] for g in title])))
-        self.add(title, self.subtitle)
+        self.title = tx("Loss and epochs", TITLE).to_corner(UL, buff=0.4)
+        self.subtitle = subtitle("how wrong is one guess?", self.title)
+        self.add(self.title, self.subtitle)
 
         # Loss for one example: prediction and target on a 0-1 scale
         square = self._one_example(step)
@@ -84,12 +92,9 @@ class LossAndEpochs(NeuroScene):
         self.captions.append(text)
 
     def _retitle(self, text: str) -> Animation:
-        """Cross-fade the subtitle to `text` on the same baseline."""
-        new = tx(text, SMALL, self.theme.muted, disable_ligatures=True)
-        new.align_to(self.subtitle, LEFT)
-        on_baseline(new, baseline(self.subtitle))
-        old, self.subtitle = self.subtitle, new
-        return AnimationGroup(FadeOut(old), FadeIn(new))
+        """Cross-fade the subtitle to `text`."""
+        old, self.subtitle = self.subtitle, subtitle(text, self.title)
+        return AnimationGroup(FadeOut(old), FadeIn(self.subtitle))
 
     # --------------------------------------------------------------- one example
     def _one_example(self, step) -> Square:
@@ -97,7 +102,7 @@ class LossAndEpochs(NeuroScene):
         th = self.theme
         p, y = step.prediction, step.target
         gap = abs(step.error)
-        ex = f"({whole(step.x[0])}, {whole(step.x[1])})"
+        ex = pair(step.x, plain)
         # One scale unit is as long as fits: the square on the gap must fit above.
         unit = min(6.4, 4.3 / max(gap, 1e-9))
         x0, yl = -self.half_w + 0.75, -1.7
@@ -132,7 +137,7 @@ class LossAndEpochs(NeuroScene):
                                size=BODY),
             "prediction": text_line(("prediction ", th.muted),
                                     (fmt(p), th.curve, "prediction"), size=BODY),
-            "target": text_line(("target ", th.muted), (whole(y), th.good, "target"),
+            "target": text_line(("target ", th.muted), (plain(y), th.good, "target"),
                                 size=BODY),
             "gap": text_line(("gap ", th.muted), (fmt(gap), th.bad, "gap"), size=BODY),
             "loss": text_line(("loss = gap² = ", th.muted),
@@ -154,7 +159,7 @@ class LossAndEpochs(NeuroScene):
                   FadeIn(rows["target"]), run_time=0.8)
         self.wait(2.0)
         self._caption(f"Loss for one example: for the input {ex}, our neuron guesses "
-                      f"{fmt(p)}; the right answer is {whole(y)}.", start)
+                      f"{fmt(p)}; the right answer is {plain(y)}.", start)
         start = self.time
         self.play(Create(gap_line), FadeIn(rows["gap"]), run_time=0.9)
         self.play(GrowFromEdge(square, DOWN), FadeIn(inside), run_time=1.0)
@@ -183,9 +188,9 @@ class LossAndEpochs(NeuroScene):
                         fill_opacity=0.25, stroke_width=3)
             sq.move_to([x, base_y, 0], aligned_edge=DOWN)
             squares.add(sq)
-            ex = f"({whole(s.x[0])}, {whole(s.x[1])})"
             rows = [
-                text_line((f"{ex} → target ", th.muted), (whole(s.target), th.good)),
+                text_line((f"{pair(s.x, plain)} → target ", th.muted),
+                          (plain(s.target), th.good)),
                 text_line(("prediction ", th.muted),
                           (fmt(s.prediction), th.curve, f"prediction{i}")),
                 text_line(("gap² ", th.muted), (fmt(s.loss), th.bad, f"sq{i}")),
@@ -252,8 +257,8 @@ class LossAndEpochs(NeuroScene):
             out = out / np.linalg.norm(out)
             dot = Dot(pos, radius=0.11, color=th.target_one if run.targets[i] else
                       th.target_zero)
-            ex = f"({whole(run.inputs[i][0])}, {whole(run.inputs[i][1])})"
-            label = tx(f"{ex} → {whole(run.targets[i])}", TINY, th.text)
+            label = tx(f"{pair(run.inputs[i], plain)} → {plain(run.targets[i])}", TINY,
+                       th.text)
             label.move_to(pos + out * 0.25 + np.array([out[0] * 0.5, 0, 0]))
             label.shift(0.2 * np.sign(out[1]) * UP)
             check = tx("✓", SMALL, th.good).next_to(label, RIGHT, buff=0.1)
@@ -261,29 +266,15 @@ class LossAndEpochs(NeuroScene):
             marks.add(dot)
             checks.add(check)
 
-        self.lap_epoch = counter("epoch", 0, 0, BODY)
-        self.lap_loss = counter("loss", float(run.loss[0]), 4, SMALL)
-        self.lap_epoch.move_to(center + 0.3 * UP)
-        self.lap_loss.move_to(center + 0.35 * DOWN)
-        self.lap_epoch.value.next_to(self.lap_epoch[0], RIGHT, buff=0.15)
-        self.lap_epoch.value.align_to(self.lap_epoch[0][0], DOWN)
+        self.lap_epoch = readout("epoch", 0, 0, BODY).move_to(center + 0.3 * UP)
+        self.lap_loss = readout("loss", float(run.loss[0]), 4).move_to(
+            center + 0.35 * DOWN)
 
-        # The loss curve, left, with tick labels of our own (plain numbers)
-        top = float(np.ceil(run.loss.max() / 0.05) * 0.05)
-        ax = axes([0, run.epochs, run.epochs / 2], [0, top, top / 2], 5.6, 3.4,
-                  numbers=False)
-        ax.move_to([-self.half_w + 3.7, -0.2, 0])
-        ticks = VGroup(
-            tx("epoch", SMALL, th.muted).next_to(ax.c2p(run.epochs / 2, 0), DOWN,
-                                                 buff=0.55),
-            *[tx(f"{v:g}", TINY, th.axis).next_to(ax.c2p(v, 0), DOWN, buff=0.15)
-              for v in (0, run.epochs / 2, run.epochs)],
-            *[tx(f"{round(v, 4):g}", TINY, th.axis).next_to(ax.c2p(0, v), LEFT,
-                                                            buff=0.15)
-              for v in (top / 2, top)],
-            tx("loss", SMALL, th.muted).next_to(ax.c2p(0, top), UP, buff=0.2),
-        )
-        ax.labels.add(ticks)
+        # The loss curve, left
+        top, step = nice_top(float(run.loss.max()))
+        ax = axes((0, run.epochs, nice_step(run.epochs, 3, whole=True)), (0, top, step),
+                  5.6, 3.4, "epoch", "loss", y_label_above=True)
+        ax.shift([-self.half_w + 0.95, -1.85, 0] - ax.c2p(0, 0))
         curve = VMobject(color=th.curve, stroke_width=4)
         o = ax.c2p(0, 0)
         ux, uy = ax.c2p(1, 0) - o, ax.c2p(0, 1) - o
@@ -315,7 +306,7 @@ class LossAndEpochs(NeuroScene):
                   run_time=0.8)
         self.play(Create(track), FadeIn(finish), FadeIn(finish_label),
                   FadeIn(stations, lag_ratio=0.2), FadeIn(self.lap_epoch),
-                  FadeIn(self.lap_loss), Create(ax), FadeIn(ax.labels), run_time=1.2)
+                  FadeIn(self.lap_loss), Create(ax), run_time=1.2)
         self.add(curve, runner, epoch)
         for k in range(4):
             self.play(epoch.animate.set_value((2 * k + 1) / 8),

@@ -8,8 +8,22 @@ from contextlib import contextmanager
 import numpy as np
 from manim import *
 
-from neuroanim import theme
-from neuroanim.draw import SMALL, TINY, TITLE, NeuroScene, fmt, number, tx
+from neuroanim.draw import (
+    SMALL,
+    TINY,
+    TITLE,
+    NeuroScene,
+    fmt,
+    loss_text,
+    on_baseline,
+    pair,
+    place_line,
+    plain,
+    readout,
+    subtitle,
+    text_line,
+    tx,
+)
 
 # (key, name, what it does, its guitar counterpart), in the order of the cycle.
 STAGES = (
@@ -24,89 +38,6 @@ ROUNDS = 3  # peg turns shown on the guitar; the needle reads loss[0..ROUNDS]
 NEEDLE_MAX = 60 * DEGREES  # the dial spans +-60 degrees around "in tune"
 NEEDLE_FIRST = 0.9  # loss[0] sits at this share of the full deflection
 FIRST_TURN = 80 * DEGREES  # the peg's first turn; later turns keep its scale
-
-
-# ------------------------------------------------------------------ text helpers
-def baseline(text: Text) -> float:
-    """The y of `text`'s baseline: the median bottom of letters without descenders.
-
-    `text` must be built with disable_ligatures=True (one glyph per character).
-    """
-    bottoms = [g.get_bottom()[1] for ch, g in zip(text.original_text, text, strict=False)
-               if not ch.isspace() and ch not in "gjpqy(),;_♪"]
-    return float(np.median(bottoms)) if bottoms else text.get_bottom()[1]
-
-
-def on_baseline(mob: Mobject, y: float, base: float | None = None) -> Mobject:
-    """Shift `mob` so its baseline (`base`, else that of the Text `mob`) sits at y.
-
-    Centring lines of different letters drifts them up or down by a descender;
-    resting every line on a computed baseline keeps rows level and evenly spaced.
-    """
-    mob.shift((y - (baseline(mob) if base is None else base)) * UP)
-    return mob
-
-
-def text_line(*parts: tuple, size: float = SMALL) -> VGroup:
-    """One line of text made of separate Text pieces that share one baseline.
-
-    Each part is (text, colour or None[, key]). Pieces are placed where the same
-    characters sit in the whole line set as one Text, so numbers can be their own
-    mobjects (read back by tests) without drifting off the baseline the way
-    centred pieces with descenders do. `.named[key]` is the piece given a key;
-    `.rise` the baseline's height over the line's centre, for `place_line`.
-    """
-    whole_line = tx("".join(p[0] for p in parts), size, disable_ligatures=True)
-    line = VGroup()
-    line.named = {}
-    line.rise = baseline(whole_line) - whole_line.get_y()  # baseline below centre
-    offset = 0
-    for part in parts:
-        text, color = part[0], part[1]
-        if text.strip():
-            piece = tx(text, size, color, disable_ligatures=True)
-            first = len(text) - len(text.lstrip())
-            piece.shift(whole_line[offset + first].get_center()
-                        - piece[first].get_center())
-            line.add(piece)
-            if len(part) > 2:
-                line.named[part[2]] = piece
-        offset += len(text)
-    return line
-
-
-def place_line(line: VGroup, x: float, y: float) -> VGroup:
-    """Put a `text_line` with its left edge at x and its baseline at y."""
-    line.move_to([x, y - line.rise, 0], aligned_edge=LEFT)
-    return line
-
-
-def counter(label: str, value: float, places: int, size: float = SMALL) -> VGroup:
-    """`label value` on one baseline, no thousands commas; `.value` to update.
-
-    The DecimalNumber keeps its left edge fixed, so a growing number never
-    pushes its label.
-    """
-    name = tx(label, size, theme.current().muted)
-    val = number(value, places, size, group_with_commas=False)
-    val.next_to(name, RIGHT, buff=0.15).align_to(name[0], DOWN)
-    group = VGroup(name, val)
-    group.value = val
-    return group
-
-
-def loss_text(value: float) -> str:
-    """A loss with three decimals, or four below 0.01 (0.0012, not 0.001)."""
-    return fmt(value, 3 if value >= 0.01 else 4)
-
-
-def whole(value: float) -> str:
-    """Inputs, targets and learning rates as people write them: 1, 0, 2, 0.5."""
-    return f"{value:g}".replace("-", "−")
-
-
-def pair(v) -> str:
-    return f"({fmt(v[0])}, {fmt(v[1])})"
 
 
 class TrainingLoop(NeuroScene):
@@ -131,11 +62,9 @@ class TrainingLoop(NeuroScene):
         each = "each update" if run.mode == "batch" else "each epoch of updates"
 
         # Title
-        title = tx("The training loop", TITLE).to_corner(UL, buff=0.4)
-        self.subtitle = tx("is like tuning a guitar", SMALL, self.theme.muted,
-                           disable_ligatures=True).next_to(title, RIGHT, buff=0.3)
-        on_baseline(self.subtitle, self._baseline(title))
-        self.add(title, self.subtitle)
+        self.title = tx("The training loop", TITLE).to_corner(UL, buff=0.4)
+        self.subtitle = subtitle("is like tuning a guitar", self.title)
+        self.add(self.title, self.subtitle)
 
         # The five stages in a loop, the guitar and its tuner
         self.boxes = self._stage_loop()
@@ -182,11 +111,6 @@ class TrainingLoop(NeuroScene):
         self.turn_scale = FIRST_TURN / turns[0] if turns[0] > 0 else 0.0
         self.loss_ref = max(float(run.loss[0]), 1e-12)
 
-    @staticmethod
-    def _baseline(text: Text) -> float:
-        """The baseline of a Text that may hold ligatures: its median glyph bottom."""
-        return float(np.median([g.get_bottom()[1] for g in text]))
-
     @contextmanager
     def _captioned(self, text: str) -> Iterator[None]:
         """Caption everything played inside the block, from its start to its end."""
@@ -196,12 +120,9 @@ class TrainingLoop(NeuroScene):
         self.captions.append(text)
 
     def _retitle(self, text: str) -> Animation:
-        """Cross-fade the subtitle to `text` on the same baseline."""
-        new = tx(text, SMALL, self.theme.muted, disable_ligatures=True)
-        new.align_to(self.subtitle, LEFT)
-        on_baseline(new, baseline(self.subtitle))
-        old, self.subtitle = self.subtitle, new
-        return AnimationGroup(FadeOut(old), FadeIn(new))
+        """Cross-fade the subtitle to `text`."""
+        old, self.subtitle = self.subtitle, subtitle(text, self.title)
+        return AnimationGroup(FadeOut(old), FadeIn(self.subtitle))
 
     # ------------------------------------------------------------------- drawing
     def _stage_loop(self) -> VGroup:
@@ -316,8 +237,8 @@ class TrainingLoop(NeuroScene):
         far = tx("far off", TINY, th.muted).move_to(
             self.pivot + (r + 0.45) * np.array([np.cos(end), np.sin(end), 0]))
         # Readouts under the dial; values grow to the right from fixed left edges.
-        self.epoch_readout = counter("epoch", 0, 0)
-        self.loss_readout = counter("loss", float(run.loss[0]), 4)
+        self.epoch_readout = readout("epoch", 0, 0)
+        self.loss_readout = readout("loss", float(run.loss[0]), 4)
         y = self.pivot[1] - 0.45
         self.epoch_readout.move_to([cx - 2.0, y, 0], aligned_edge=LEFT)
         self.loss_readout.move_to([cx + 0.2, y, 0], aligned_edge=LEFT)
@@ -438,12 +359,12 @@ class TrainingLoop(NeuroScene):
         """The same loop with one example's real numbers, each at its stage."""
         th = self.theme
         x, w = step.x, step.w
-        ex = f"({whole(x[0])}, {whole(x[1])})"
+        ex = pair(x, plain)
         stages = {
             "forward": [
                 text_line(("inputs x = ", None), (ex, th.curve, "x"),
                           ("    target = ", None),
-                          (whole(step.target), th.good, "target")),
+                          (plain(step.target), th.good, "target")),
                 text_line(("weights w = ", None), (pair(w), th.curve, "w"),
                           ("    bias b = ", None), (fmt(step.b), th.curve, "b")),
                 text_line(("weighted sum z = w·x + b = ", None),
@@ -463,7 +384,8 @@ class TrainingLoop(NeuroScene):
                           (fmt(step.grad_b), th.ball, "grad_b")),
             ],
             "adjust": [
-                text_line(("learning rate lr = ", None), (whole(step.lr), th.text, "lr")),
+                text_line(("learning rate lr = ", None),
+                          (plain(step.lr), th.text, "lr")),
                 text_line(("new w = w − lr × dL/dw = ", None),
                           (pair(step.w_new), th.good, "w_new")),
                 text_line(("new b = b − lr × dL/db = ", None),

@@ -23,6 +23,7 @@ from neuroanim.cli import main
 from neuroanim.render import render
 from scenes import and_gate as ag
 from scenes.and_gate import AndGate
+from tests.scene_checks import gif_frames
 
 __module_test__ = "test_scene_and_gate"
 W, H, FPS = 160, 90, 5
@@ -186,26 +187,6 @@ def test_xor_explanation_says_it_failed_and_why():
     assert head.startswith("AND not learned") and "Still wrong after 50 epochs" in lines[0]
 
 
-def test_glyph_numbers_are_laid_out_exactly_as_text(tmp_path):
-    from neuroanim.draw import tx
-
-    for s in ("0.25", "1000", "−9.50", "+6.27"):
-        with manim_config(tmp_path):  # Text's SVG files go to this test's folder
-            a = ag.numeral(s, 19)
-            t = tx(s, 19)
-        pt = np.concatenate([g.points for g in t.family_members_with_points()])
-        pa = a.points - a.get_corner(np.array([-1, -1, 0]))
-        pt = pt - t.get_corner(np.array([-1, -1, 0]))
-        assert pa.shape == pt.shape and np.abs(pa - pt).max() < 1e-6, (
-            f"{s!r}: glyph atlas layout differs from Text")
-    with manim_config(tmp_path):
-        n = ag.GlyphNumber(-0.001, 2, 19, sign=True, align=np.array([1, 0, 0]))
-    right = n.get_right()[0]
-    n.set_value(123.456)
-    assert n.string == "+123.46" and n.get_value() == 123.456, n.string
-    assert abs(n.get_right()[0] - right) < 0.05, "a right-aligned number moved"
-
-
 # ------------------------------------------------ the scene's live objects
 def test_readouts_equal_the_trajectory_at_the_shown_epoch(tmp_path):
     scene = built(tmp_path)
@@ -215,16 +196,16 @@ def test_readouts_equal_the_trajectory_at_the_shown_epoch(tmp_path):
     centres = ag.LO + (ag.HI - ag.LO) * (np.arange(r) + 0.5) / r
     for e in (0, 1, 2, 17, 150, 999, run.epochs):
         show(scene, e)
-        assert scene.counter.string == str(e), f"counter {scene.counter.string} at {e}"
+        assert scene.counter.text == str(e), f"counter {scene.counter.text} at {e}"
         ro = scene.readouts
         assert ro["loss"].get_value() == run.loss[e], "loss value"
-        assert ro["loss"].string == shown(run.loss[e], 4), ro["loss"].string
+        assert ro["loss"].text == shown(run.loss[e], 4), ro["loss"].text
         for key, v in (("w1", run.w[e, 0]), ("w2", run.w[e, 1]), ("b", run.b[e])):
             assert ro[key].get_value() == v, f"{key} value at epoch {e}"
-            assert ro[key].string == shown(v, 2, sign=True), f"{key}: {ro[key].string}"
+            assert ro[key].text == shown(v, 2, sign=True), f"{key}: {ro[key].text}"
         for i, num in enumerate(scene.outputs):
-            assert num.string == shown(run.predictions[e, i], 2), (
-                f"output {i} at epoch {e}: {num.string}")
+            assert num.text == shown(run.predictions[e, i], 2), (
+                f"output {i} at epoch {e}: {num.text}")
         # The heatmap: sigmoid of the recorded state at each cell centre.
         z = run.w[e, 0] * centres[None, :] + run.w[e, 1] * centres[::-1, None] + run.b[e]
         want = lut[np.rint(sigmoid(z) * 255).astype(int)]
@@ -292,7 +273,8 @@ def test_nothing_leaves_the_frame_for_any_gate(tmp_path):
             assert text.get_top()[1] < min(m.get_bottom()[1] for m in row), (
                 f"{gate}: the ending overlaps the w1, w2, b readouts")
             assert text.get_left()[0] > scene.square.get_right()[0], f"{gate}: text on grid"
-            assert scene.readouts["loss"].get_bottom()[1] > scene.ax.get_top()[1], (
+            plot_top = scene.ax.y_axis.get_top()[1]
+            assert scene.readouts["loss"].get_bottom()[1] > plot_top, (
                 f"{gate}: the loss readout sits inside the plot")
 
 
@@ -325,12 +307,8 @@ def test_mp4_gif_and_png_decode_with_the_storyboard_length(tmp_path):
     assert (frames[0].width, frames[0].height) == (W, H)
     gif = render("and-gate", {"gate": "OR"}, fmt="gif", resolution=f"{W}x{H}", fps=10,
                  out_dir=tmp_path)
-    with Image.open(gif.path) as im:
-        assert im.info.get("loop") == 0, "a lesson GIF loops forever"
-        durations = []
-        for i in range(im.n_frames):
-            im.seek(i)
-            durations.append(im.info["duration"])
+    _, loop, durations = gif_frames(gif.path)
+    assert loop == 0, "a lesson GIF loops forever"
     total = storyboard_frames(10) * 100
     assert abs(sum(durations) - total) <= 100, f"GIF lasts {sum(durations)} ms, not {total}"
     png = render("and-gate", {}, fmt="png", resolution=f"{W}x{H}", out_dir=tmp_path)

@@ -3,54 +3,41 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from manim import tempconfig
 from manim.utils.testing.frames_comparison import frames_comparison
-from PIL import Image
 
-from neuroanim import core, registry, theme
+from neuroanim import core, registry
 from neuroanim import trajectory as traj_io
 from neuroanim.cli import main
 from neuroanim.render import render
 from scenes import gradient_descent as gd
 from scenes.gradient_descent import GradientDescent
+from tests.scene_checks import (  # noqa: F401  (dark, light: fixtures)
+    TINY,
+    box,
+    check_plain_manim_render,
+    constructed,
+    dark,
+    gif_frames,
+    layout_problems,
+    light,
+    overlaps,
+    shown_value,
+)
 
 __module_test__ = "test_scene_gradient_descent"
-ROOT = Path(__file__).resolve().parents[1]
-TINY = {"resolution": "160x90", "fps": 5}
 SPEC = registry.get("gradient-descent")
 
 
 def built(params: dict | None = None, theme_name: str = "dark",
           size: tuple[int, int] = (160, 90)) -> GradientDescent:
     """The scene after construct(), one frame per play, nothing written."""
-    theme.use(theme_name)
-    w, h = size
-    # A fresh media folder: manim caches Text SVGs by content, not by pixel size,
-    # and a tiny canvas clips long lines, so a shared cache would leak clipped text.
-    media = tempfile.mkdtemp(prefix="gd-media-")
-    cfg = {"pixel_width": w, "pixel_height": h, "frame_height": 8.0,
-           "frame_width": 8.0 * w / h, "frame_rate": 5, "dry_run": True,
-           "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none",
-           "media_dir": media}
-    try:
-        with tempconfig(cfg):
-            scene = GradientDescent(params=params, skip_animations=True)
-            scene.render()
-    finally:
-        shutil.rmtree(media, ignore_errors=True)
-    return scene
+    return constructed(GradientDescent, params, theme_name, size)
 
 
 def at_step(scene: GradientDescent, s: float) -> None:
@@ -63,16 +50,6 @@ def at_step(scene: GradientDescent, s: float) -> None:
 
 def planned(data: dict) -> float:
     return sum(sec for _, sec in gd.timeline(max(r.n_steps for r in data["runs"])))
-
-
-def parse_readout(text: str) -> float:
-    """Read a readout back as a number: '−1,234.5', '1.67×10⁵'."""
-    sup = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-    t = text.replace("−", "-").replace(",", "")
-    if "×10" in t:
-        mant, exp = t.split("×10")
-        return float(mant) * 10.0 ** int(exp.translate(sup))
-    return float(t)
 
 
 # ----------------------------------------------------------------- the plan
@@ -95,30 +72,6 @@ def test_ball_is_exactly_on_the_record_at_integer_tracker_values():
     assert gd.phase(3.0 + gd.HOLD * 0.99, 30) == (3, 0.0), "ball moved while slope shown"
     k, m = gd.phase(3.9999, 30)
     assert k == 3 and 0.99 < m < 1.0, f"end of step 3 not nearly done: {k}, {m}"
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.floats(min_value=-1e300, max_value=1e300, allow_nan=False))
-def test_every_readout_fits_nine_glyphs_and_reads_back(v):
-    text = gd.readable(v)
-    assert len(text) <= 9, f"{text!r} is too long for a panel readout"
-    assert set(text) <= set(gd.GlyphText.CHARS), f"{text!r} has a glyph not drawn"
-    if "×10" in text:  # half a unit in the mantissa's last shown digit
-        mant, exp = text.replace("−", "-").split("×10")
-        shown = len(mant.split(".")[1]) if "." in mant else 0
-        power = int(exp.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")))
-        tol = 0.5001 * 10.0 ** (power - shown)
-    else:
-        tol = 5e-4 if abs(v) < 1e3 else 0.05
-    assert abs(parse_readout(text) - v) <= tol, f"{text!r} does not read as {v}"
-
-
-@pytest.mark.parametrize(("step", "want"), [(2.0, ["−2", "0", "2", "4"]),
-                                            (2.5, ["−2.5", "0.0", "2.5", "5.0"]),
-                                            (0.25, ["−0.25", "0.00", "0.25", "0.50"])])
-def test_tick_labels_carry_just_the_decimals_their_step_needs(step, want):
-    got = [gd.tick_text(v, step) for v in gd.tick_values(-step, 2 * step, step)]
-    assert got == want
 
 
 # ---------------------------------------------------------- exact positions
@@ -162,7 +115,7 @@ def test_readouts_show_the_recorded_numbers():
             shown = [glyphs.text for glyphs, _ in lane.readouts]
             assert int(shown[0]) == k, f"step readout {shown[0]} at step {k}"
             for text, value in zip(shown[1:], (run.w[k], run.loss[k]), strict=True):
-                got = parse_readout(text)
+                got = shown_value(text)
                 # 3 decimals under 1,000; 1 decimal under 10,000; then 3 digits.
                 a = abs(value)
                 tol = 5e-4 if a < 1e3 else 0.05 if a < 1e4 else 0.005 * a
@@ -230,39 +183,25 @@ LAYOUTS = [
 ]
 
 
-def _box(m) -> tuple[float, float, float, float]:
-    (x0, y0, _), (x1, y1, _) = m.get_corner(np.array([-1, -1, 0])), m.get_corner(
-        np.array([1, 1, 0]))
-    return x0, x1, y0, y1
-
-
-def _overlaps(a, b) -> bool:
-    return a[0] < b[1] - 0.01 and b[0] < a[1] - 0.01 and a[2] < b[3] - 0.01 and (
-        b[2] < a[3] - 0.01)
-
-
 @pytest.mark.parametrize(("params", "theme_name"), LAYOUTS)
 def test_no_text_overlaps_or_leaves_the_frame(params, theme_name):
+    """Every block, shown or not yet (a verdict, a badge), at any step."""
     scene = built(params, theme_name, size=(854, 480))
-    hw, hh = scene.half_w, scene.half_h
     n = scene.max_steps
     for s in sorted({0, 1, n // 2, n, n + 1}):
         at_step(scene, s)
-        boxes = [(m, _box(m)) for m in scene.text_blocks() if m.has_points()
-                 or any(x.has_points() for x in m.get_family())]
-        for m, (x0, x1, y0, y1) in boxes:
-            assert -hw <= x0 and x1 <= hw and -hh <= y0 and y1 <= hh, (
-                f"{m} at step {s} leaves the frame: {(x0, x1, y0, y1)}")
-        for i, (a, ba) in enumerate(boxes):
-            for b, bb in boxes[i + 1:]:
-                assert not _overlaps(ba, bb), f"{a} overlaps {b} at step {s}"
-    chart = [(m, _box(m)) for m in scene.chart["texts"]]
-    plot = _box(scene.chart["axes"])
-    for i, (a, ba) in enumerate(chart):
-        assert not _overlaps(ba, plot) or a in scene.chart["frame"].texts, (
-            f"chart text {a} sits on the plot")
-        for b, bb in chart[i + 1:]:
-            assert not _overlaps(ba, bb), f"chart: {a} overlaps {b}"
+        blocks = [m for m in scene.text_blocks()
+                  if any(x.has_points() for x in m.get_family())]
+        problems = layout_problems(blocks, scene.half_w, scene.half_h, f"step {s}", 0)
+        assert not problems, "\n".join(problems[:10])
+    ax = scene.chart["axes"]
+    problems = layout_problems(scene.chart["texts"], scene.half_w, scene.half_h,
+                               "chart", 0)
+    assert not problems, "\n".join(problems[:10])
+    lo, hi = ax.c2p(ax.x_range[0], ax.y_range[0]), ax.c2p(ax.x_range[1], ax.y_range[1])
+    for m in scene.chart["texts"]:
+        assert not overlaps(box(m), (lo[0], hi[0], lo[1], hi[1])) or m in ax.texts, (
+            f"chart text {m} sits on the plot")
 
 
 def test_lane_colours_are_distinct_and_presets_keep_theirs():
@@ -322,27 +261,16 @@ def test_mp4_and_gif_last_as_planned(params, tmp_path):
 
     gif = render("gradient-descent", params, fmt="gif", out=tmp_path / "a.gif",
                  data=data, resolution="160x90", fps=10)
-    with Image.open(gif.path) as im:
-        assert im.info.get("loop") == 0, "the GIF must loop forever"
-        n = im.n_frames
-        ms = 0
-        for i in range(n):
-            im.seek(i)
-            ms += im.info["duration"]
+    _, loop, delays = gif_frames(gif.path)
+    assert loop == 0, "the GIF must loop forever"
+    n, ms = len(delays), sum(delays)
     assert abs(ms / 1000 - want) <= 0.1 * want, f"gif {ms / 1000:.2f} s, plan {want}"
     assert abs(n - 10 * ms / 1000) <= 2, f"{n} GIF frames for {ms} ms at 10 fps"
 
 
 @pytest.mark.render
 def test_plain_manim_command_renders_the_defaults(tmp_path):
-    cmd = [sys.executable, "-m", "manim", "render", "-s", "-ql", "--media_dir",
-           str(tmp_path), "scenes/gradient_descent.py", "GradientDescent"]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    pngs = list(tmp_path.rglob("*.png"))
-    assert pngs, f"manim wrote no PNG: {done.stdout[-500:]}"
-    with Image.open(pngs[0]) as im:
-        assert im.size == (854, 480)
+    check_plain_manim_render("gradient_descent.py", "GradientDescent", tmp_path)
 
 
 # ----------------------------------------------------------------- bad input
@@ -365,16 +293,6 @@ def test_malformed_trajectory_file_is_one_line_and_exit_2(tmp_path):
 
 
 # ------------------------------------------------------ last-frame regression
-@pytest.fixture
-def dark():
-    theme.use("dark")
-
-
-@pytest.fixture
-def light():
-    theme.use("light")
-
-
 @pytest.mark.usefixtures("dark")
 @frames_comparison(base_scene=GradientDescent)
 def test_last_frame_presets(scene):

@@ -3,58 +3,34 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
-from pathlib import Path
 
-import av
 import numpy as np
 import pytest
-from manim import tempconfig
 from manim.utils.testing.frames_comparison import frames_comparison
-from PIL import Image
 
-from neuroanim import theme
 from neuroanim.render import render
 from scenes import loss_and_epochs as le
 from scenes.loss_and_epochs import LossAndEpochs
-from tests.test_scene_training_loop import (
-    decimal_text,
-    layout_problems,
-    parse_srt,
+from tests.scene_checks import (  # noqa: F401  (dark, light: fixtures)
+    TINY,
+    check_captioned_video,
+    check_plain_manim_render,
+    checked,
+    constructed,
+    dark,
+    gif_frames,
+    light,
     shown_value,
 )
 
 __module_test__ = "test_scene_loss_and_epochs"
-ROOT = Path(__file__).resolve().parents[1]
-TINY = {"resolution": "160x90", "fps": 5}
 OPENINGS = ("Loss for one example", "The gap, squared", "Each of the four",
             "Their average is the loss", "One epoch", "Many epochs")
 
 
-class Checked(LossAndEpochs):
-    """The scene, checking text layout after every play (each play's end state)."""
-
-    def play(self, *args, **kwargs):
-        super().play(*args, **kwargs)
-        self.problems.extend(layout_problems(self, f"t={self.time:.1f}"))
-
-
-def build(params: dict | None, media: Path, theme_name: str = "dark") -> Checked:
-    before = theme._current
-    theme.use(theme_name)
-    cfg = {"pixel_width": 854, "pixel_height": 480, "frame_height": 8.0,
-           "frame_width": 8.0 * 854 / 480, "frame_rate": 5, "dry_run": True,
-           "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none",
-           "media_dir": str(media)}  # text SVGs per test: workers must not share
-    try:
-        with tempconfig(cfg):
-            scene = Checked(params=params, skip_animations=True)
-            scene.problems = []
-            scene.render()
-    finally:
-        theme._current = before
-    return scene
+def build(params: dict | None, theme_name: str = "dark"):
+    """The scene at 854x480, its text layout checked after every play."""
+    return constructed(checked(LossAndEpochs), params, theme_name)
 
 
 def predictions(run, k: int) -> np.ndarray:
@@ -63,15 +39,15 @@ def predictions(run, k: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def default_scene(tmp_path_factory) -> Checked:
-    return build(None, tmp_path_factory.mktemp("media"))
+def default_scene() -> LossAndEpochs:
+    return build(None)
 
 
 @pytest.fixture(scope="module")
-def other_scene(tmp_path_factory) -> Checked:
+def other_scene() -> LossAndEpochs:
     """Another gate, example and seed, one update per example, in the light theme."""
     return build({"gate": "NOR", "example": 0, "seed": 4, "lr": 1.0, "epochs": 150,
-                  "mode": "per-example"}, tmp_path_factory.mktemp("media"), "light")
+                  "mode": "per-example"}, "light")
 
 
 # ----------------------------------------------------------- numbers on screen
@@ -142,8 +118,8 @@ def test_the_first_lap_and_the_last_show_real_epochs(which, request):
                                                  - run.targets) ** 2)), abs=1e-12)
     assert after == pytest.approx(loss1, abs=1e-9), f"after one lap {after} != {loss1}"
     final = float(np.mean((predictions(run, run.epochs) - run.targets) ** 2))
-    assert decimal_text(scene.epoch) == str(run.epochs)
-    assert decimal_text(scene.loss) == f"{final:.4f}", decimal_text(scene.loss)
+    assert scene.epoch.text == str(run.epochs), scene.epoch.text
+    assert scene.loss.text == f"{final:.4f}", scene.loss.text
 
 
 def test_captions_one_per_stage_in_order(default_scene, other_scene):
@@ -182,58 +158,25 @@ def test_the_track_is_walked_at_constant_speed_and_closes():
 @pytest.mark.render
 def test_mp4_with_captions_in_order(tmp_path, default_scene):
     res = render("loss-and-epochs", {}, fmt="mp4", out=tmp_path / "le.mp4", **TINY)
-    with av.open(str(res.path)) as c:
-        st = c.streams.video[0]
-        frames = [f.to_ndarray(format="rgb24") for f in c.decode(st)]
-        assert (st.codec_context.width, st.codec_context.height) == (160, 90)
-        duration = float(c.duration / 1e6)
-    assert 20 <= duration <= 45, f"{duration:.1f} s, want 20-45 s"
-    assert abs(len(frames) - duration * 5) <= 2
-    assert frames[-1].std() > 10, "last frame is blank"
-    cues = parse_srt(res.captions)
-    assert [text for *_, text in cues] == default_scene.captions
-    for (s0, e0, _), (s1, _, _) in zip(cues, cues[1:], strict=False):
-        assert s0 < e0 <= s1 + 1e-6, f"cues overlap or run backwards: {cues}"
-    assert cues[-1][1] <= duration + 0.1
+    check_captioned_video(res, default_scene.captions, (20, 45))
 
 
 @pytest.mark.render
 def test_gif_loops(tmp_path):
     res = render("loss-and-epochs", {"gate": "OR", "epochs": 3}, fmt="gif",
                  out=tmp_path / "le.gif", resolution="160x90", fps=5)
-    with Image.open(res.path) as im:
-        assert im.size == (160, 90) and im.info.get("loop") == 0
-        delays = []
-        for i in range(im.n_frames):
-            im.seek(i)
-            delays.append(im.info["duration"])
+    size, loop, delays = gif_frames(res.path)
+    assert size == (160, 90) and loop == 0, f"{size}, loop {loop}: want 160x90, forever"
     assert set(delays) == {200}, set(delays)
     assert 15 <= sum(delays) / 1000 <= 45, f"{sum(delays) / 1000:.1f} s"
 
 
 @pytest.mark.render
 def test_plain_manim_command_renders_the_defaults(tmp_path):
-    cmd = [sys.executable, "-m", "manim", "render", "-s", "-ql", "--disable_caching",
-           "--media_dir", str(tmp_path), "scenes/loss_and_epochs.py", "LossAndEpochs"]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    pngs = list(tmp_path.rglob("*.png"))
-    assert pngs, f"manim wrote no PNG: {done.stdout[-500:]}"
-    with Image.open(pngs[0]) as im:
-        assert im.size == (854, 480)
+    check_plain_manim_render("loss_and_epochs.py", "LossAndEpochs", tmp_path)
 
 
 # ------------------------------------------------------ last-frame regression
-@pytest.fixture
-def dark():
-    theme.use("dark")
-
-
-@pytest.fixture
-def light():
-    theme.use("light")
-
-
 @pytest.mark.usefixtures("dark")
 @frames_comparison(base_scene=LossAndEpochs)
 def test_last_frame(scene):

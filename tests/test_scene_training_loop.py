@@ -4,108 +4,44 @@ from __future__ import annotations
 
 import math
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
-from manim import DecimalNumber, Text, VMobject, tempconfig
 from manim.utils.testing.frames_comparison import frames_comparison
-from PIL import Image
 
-from neuroanim import core, theme
+from neuroanim import core
 from neuroanim import trajectory as traj_io
 from neuroanim.errors import UserError
 from neuroanim.render import render
 from scenes import training_loop as tl
 from scenes.training_loop import TrainingLoop
+from tests.scene_checks import (  # noqa: F401  (dark, light: fixtures)
+    TINY,
+    check_captioned_video,
+    check_plain_manim_render,
+    checked,
+    constructed,
+    dark,
+    gif_frames,
+    light,
+    shown_value,
+)
 
 __module_test__ = "test_scene_training_loop"
-ROOT = Path(__file__).resolve().parents[1]
-TINY = {"resolution": "160x90", "fps": 5}
 STAGE_NAMES = ("Forward pass", "Measure the error", "Trace backwards", "Adjust",
                "Repeat")
 
 
 # ------------------------------------------------------------------- helpers
-class Checked(TrainingLoop):
-    """The scene, checking after every play that no text leaves the frame or
-    overlaps other text (one frame per play, so each stage's end state)."""
-
-    def play(self, *args, **kwargs):
-        super().play(*args, **kwargs)
-        self.problems.extend(layout_problems(self, f"t={self.time:.1f}"))
-
-
-def text_blocks(scene) -> list[VMobject]:
-    """Every Text and DecimalNumber on screen (a number counts as one block)."""
-    out, seen = [], set()
-
-    def walk(m):
-        if id(m) in seen:
-            return
-        seen.add(id(m))
-        if isinstance(m, Text | DecimalNumber):
-            if m.get_fill_opacity() > 0.05 and m.width > 1e-3:
-                out.append(m)
-            return
-        for s in m.submobjects:
-            walk(s)
-
-    for m in scene.mobjects:
-        walk(m)
-    return out
-
-
-def layout_problems(scene, when: str) -> list[str]:
-    hw, hh = scene.half_w, scene.half_h
-    boxes = []
-    for m in text_blocks(scene):
-        (x0, y0, _), (x1, y1, _) = m.get_corner([-1, -1, 0]), m.get_corner([1, 1, 0])
-        boxes.append((m, (x0, x1, y0, y1)))
-    bad = [f"{when}: {m!r} leaves the frame {b}" for m, b in boxes
-           if b[0] < -hw + 0.05 or b[1] > hw - 0.05 or b[2] < -hh + 0.05
-           or b[3] > hh - 0.05]
-    for i, (a, ba) in enumerate(boxes):
-        for b, bb in boxes[i + 1:]:
-            if (ba[0] < bb[1] - 0.01 and bb[0] < ba[1] - 0.01
-                    and ba[2] < bb[3] - 0.01 and bb[2] < ba[3] - 0.01):
-                bad.append(f"{when}: {a!r} overlaps {b!r}")
-    return bad
-
-
-def build(params: dict | None, media: Path, theme_name: str = "dark") -> Checked:
-    """Construct the scene (one frame per play, nothing written) at 854x480."""
-    before = theme._current
-    theme.use(theme_name)
-    cfg = {"pixel_width": 854, "pixel_height": 480, "frame_height": 8.0,
-           "frame_width": 8.0 * 854 / 480, "frame_rate": 5, "dry_run": True,
-           "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none",
-           "media_dir": str(media)}  # text SVGs per test: workers must not share
-    try:
-        with tempconfig(cfg):
-            scene = Checked(params=params, skip_animations=True)
-            scene.problems = []
-            scene.render()
-    finally:
-        theme._current = before
-    return scene
-
-
-def shown_value(text: str) -> float:
-    """A number as drawn ('−0.421', '2') back to a float."""
-    return float(text.replace("−", "-"))
+def build(params: dict | None, theme_name: str = "dark"):
+    """The scene at 854x480, its text layout checked after every play."""
+    return constructed(checked(TrainingLoop), params, theme_name)
 
 
 def shown_pair(text: str) -> tuple[float, float]:
     a, b = text.strip("()").split(",")
     return shown_value(a), shown_value(b)
-
-
-def decimal_text(number: DecimalNumber) -> str:
-    return "".join(glyph.text for glyph in number.submobjects)
 
 
 def reference(run: core.NeuronRun, example: int) -> dict:
@@ -130,8 +66,8 @@ def mse(run: core.NeuronRun, k: int) -> float:
 
 
 @pytest.fixture(scope="module")
-def default_scene(tmp_path_factory) -> Checked:
-    return build(None, tmp_path_factory.mktemp("media"))
+def default_scene() -> TrainingLoop:
+    return build(None)
 
 
 @pytest.fixture(scope="module")
@@ -142,9 +78,8 @@ def xor_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def xor_scene(xor_file, tmp_path_factory) -> Checked:
-    return build({"trajectory": str(xor_file), "example": 1},
-                 tmp_path_factory.mktemp("media"), "light")
+def xor_scene(xor_file) -> TrainingLoop:
+    return build({"trajectory": str(xor_file), "example": 1}, "light")
 
 
 # ----------------------------------------------------------- numbers on screen
@@ -188,9 +123,9 @@ def test_readouts_end_on_the_trained_neurons_loss(default_scene, xor_scene):
     for scene in (default_scene, xor_scene):
         run = scene.data["run"]
         final = mse(run, run.epochs)
-        assert decimal_text(scene.epoch) == str(run.epochs), decimal_text(scene.epoch)
-        assert decimal_text(scene.loss) == f"{final:.4f}", (
-            f"loss readout {decimal_text(scene.loss)} != final MSE {final:.6f}")
+        assert scene.epoch.text == str(run.epochs), scene.epoch.text
+        assert scene.loss.text == f"{final:.4f}", (
+            f"loss readout {scene.loss.text} != final MSE {final:.6f}")
 
 
 def test_the_peg_turns_by_the_size_of_each_recorded_update(default_scene):
@@ -238,49 +173,18 @@ def test_no_text_overlaps_or_leaves_the_frame(default_scene, xor_scene):
 
 
 # ---------------------------------------------------------------- real files
-def parse_srt(path: Path) -> list[tuple[float, float, str]]:
-    def secs(t: str) -> float:
-        h, m, s = t.replace(",", ".").split(":")
-        return int(h) * 3600 + int(m) * 60 + float(s)
-
-    out = []
-    for block in path.read_text(encoding="utf-8").strip().split("\n\n"):
-        lines = block.splitlines()
-        start, end = lines[1].split(" --> ")
-        out.append((secs(start), secs(end), " ".join(lines[2:])))
-    return out
-
-
 @pytest.mark.render
 def test_mp4_with_one_caption_per_stage_in_order(tmp_path, default_scene):
     res = render("training-loop", {}, fmt="mp4", out=tmp_path / "loop.mp4", **TINY)
-    with av.open(str(res.path)) as c:
-        st = c.streams.video[0]
-        frames = [f.to_ndarray(format="rgb24") for f in c.decode(st)]
-        assert (st.codec_context.width, st.codec_context.height) == (160, 90)
-        duration = float(c.duration / 1e6)
-    assert 20 <= duration <= 45, f"{duration:.1f} s, want 20-45 s"
-    assert abs(len(frames) - duration * 5) <= 2, f"{len(frames)} frames in {duration}"
-    assert frames[-1].std() > 10, "last frame is blank"
-    assert res.captions and res.captions.is_file(), "no .srt beside the video"
-    cues = parse_srt(res.captions)
-    assert [text for *_, text in cues] == default_scene.captions, "captions differ"
-    for (s0, e0, _), (s1, _, _) in zip(cues, cues[1:], strict=False):
-        assert s0 < e0 <= s1 + 1e-6, f"cues overlap or run backwards: {cues}"
-    assert cues[-1][1] <= duration + 0.1, "a caption outlasts the video"
+    check_captioned_video(res, default_scene.captions, (20, 45))
 
 
 @pytest.mark.render
 def test_gif_loops_at_the_asked_size_and_rate(tmp_path):
     res = render("training-loop", {"gate": "NAND", "epochs": 40, "example": 0},
                  fmt="gif", out=tmp_path / "loop.gif", resolution="160x90", fps=5)
-    with Image.open(res.path) as im:
-        assert im.size == (160, 90)
-        assert im.info.get("loop") == 0, "GIF does not loop forever"
-        delays = []
-        for i in range(im.n_frames):
-            im.seek(i)
-            delays.append(im.info["duration"])
+    size, loop, delays = gif_frames(res.path)
+    assert size == (160, 90) and loop == 0, f"{size}, loop {loop}: want 160x90, forever"
     assert 20 <= sum(delays) / 1000 <= 45, f"{sum(delays) / 1000:.1f} s"
     assert set(delays) == {200}, f"frame delays {set(delays)} ms, want 200 at 5 fps"
 
@@ -295,27 +199,10 @@ def test_bad_options_are_one_line_user_errors(tmp_path):
 
 @pytest.mark.render
 def test_plain_manim_command_renders_the_defaults(tmp_path):
-    cmd = [sys.executable, "-m", "manim", "render", "-s", "-ql", "--disable_caching",
-           "--media_dir", str(tmp_path), "scenes/training_loop.py", "TrainingLoop"]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    pngs = list(tmp_path.rglob("*.png"))
-    assert pngs, f"manim wrote no PNG: {done.stdout[-500:]}"
-    with Image.open(pngs[0]) as im:
-        assert im.size == (854, 480)
+    check_plain_manim_render("training_loop.py", "TrainingLoop", tmp_path)
 
 
 # ------------------------------------------------------ last-frame regression
-@pytest.fixture
-def dark():
-    theme.use("dark")
-
-
-@pytest.fixture
-def light():
-    theme.use("light")
-
-
 @pytest.mark.usefixtures("dark")
 @frames_comparison(base_scene=TrainingLoop)
 def test_last_frame(scene):
@@ -327,40 +214,3 @@ def test_last_frame(scene):
 def test_last_frame_light(scene):
     TrainingLoop.construct(scene)
 
-
-# ---------------------------------------------------------------- text helpers
-def test_text_line_pieces_share_one_baseline():
-    theme.use("dark")
-    line = tl.text_line(("loss = error² = ", None), ("0.178", None, "v"),
-                        ("  (gap)", None, "g"))
-    label, value, paren = line
-    digits = [g.get_bottom()[1] for g in value]
-    letters = [g.get_bottom()[1] for ch, g in zip(label.original_text, label,
-                                                  strict=True) if ch in "losser"]
-    assert max(digits) - min(digits) < 0.01, "digits not on one line"
-    assert abs(np.median(letters) - np.median(digits)) < 0.01, (
-        f"number sits {np.median(digits) - np.median(letters):+.3f} off the baseline")
-    assert label.get_right()[0] < value.get_left()[0] < paren.get_left()[0], "order"
-    assert line.named == {"v": value, "g": paren}
-    ref = tl.text_line(("x", None))
-    tl.place_line(ref, 1.0, -2.0)
-    assert abs(tl.baseline(ref[0]) + 2.0) < 1e-9 and abs(ref.get_left()[0] - 1) < 1e-9
-
-
-def test_the_layout_check_sees_overlaps_and_text_off_the_frame():
-    """The layout test above proves nothing unless its check can fail."""
-    from manim import Scene
-
-    from neuroanim.draw import tx
-
-    class Frame(Scene):
-        half_w, half_h = 8.0 * 854 / 480 / 2, 4.0
-
-    scene = Frame()
-    a, b = tx("forward pass"), tx("measure error")
-    scene.add(a, b.move_to(a.get_center() + 0.1 * np.array([1, 0, 0])))
-    assert any("overlaps" in p for p in layout_problems(scene, "x")), "no overlap seen"
-    scene.remove(b)
-    assert layout_problems(scene, "x") == []
-    a.move_to([Frame.half_w, 0, 0])
-    assert any("leaves the frame" in p for p in layout_problems(scene, "x"))
