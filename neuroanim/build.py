@@ -57,7 +57,7 @@ TIMINGS_KEPT = 2000
 # mp4; the rest is frames, in proportion to pixels x fps, times the encoder's
 # weight (relative to 854x480 at 15 fps).
 CONSTRUCT = 0.2  # measured on the chapter's scenes: 0.06 to 0.27
-FRAME_WEIGHT = {"png": 0.0, "mp4": 1.0, "mov": 1.0, "webm": 2.2, "gif": 1.3}  # vp9 is slow
+FRAME_WEIGHT = {"png": 0.0, "mp4": 1.0, "mov": 1.0, "webm": 1.0, "gif": 1.3}
 REFERENCE_RATE = 854 * 480 * 15
 GUESS_SECONDS = 10.0  # a lesson video at quality l, when nothing better is known
 
@@ -418,8 +418,13 @@ def learn(pending: list[Job], done: Job, cpu: float) -> None:
 
 
 # -------------------------------------------------------------------- worker
-def _worker_init() -> None:
-    """Die with the build: a killed build must not leave renders running (Linux)."""
+def _worker_init(encoder_threads: int | None = None) -> None:
+    """Die with the build: a killed build must not leave renders running (Linux).
+
+    With as many workers as cores, each encoder gets one thread: codec threads
+    would only compete with the other workers' renders.
+    """
+    render.ENCODER_THREADS = encoder_threads
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides on Ctrl-C
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
@@ -659,8 +664,9 @@ def _run(plan: Plan, todo: list[Job], workers: int, emit, total: int,
     """
     out_dir, manifest = plan.out_dir, plan.manifest
     ctx = multiprocessing.get_context("spawn")
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                               initializer=_worker_init)
+                               initializer=_worker_init, initargs=(threads,))
     old_term = signal.getsignal(signal.SIGTERM)
     with contextlib.suppress(ValueError):  # not the main thread: keep the default
         signal.signal(signal.SIGTERM, _raise_interrupt)

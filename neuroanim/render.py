@@ -49,6 +49,9 @@ ENCODER_OPTIONS: dict[str, dict[str, str]] = {
     "webm": {"crf": "32", "b": "0", "deadline": "realtime", "cpu-used": "8",
              "row-mt": "1"},
 }
+# Encoder threads per render: None lets the codec choose (all cores, best for one
+# render at a time); a build running N renders on N cores sets 1 in its workers.
+ENCODER_THREADS: int | None = None
 DEFAULT_OUT_DIR = Path("renders")
 SCRATCH_PREFIX = "scratch-"
 
@@ -388,10 +391,17 @@ def _manim_settings(fmt: str, w: int, h: int, fps: float, theme: str,
         "upto_animation_number": float("inf"),
         "video_codec": "auto",
         "pixel_format": "auto",
-        "video_encoder_options": dict(ENCODER_OPTIONS.get(fmt, {})),
+        "video_encoder_options": _encoder_options(fmt),
         "scene_names": None,
         "input_file": "",
     }
+
+
+def _encoder_options(fmt: str) -> dict[str, str]:
+    opts = dict(ENCODER_OPTIONS.get(fmt, {}))
+    if ENCODER_THREADS and fmt != "png":
+        opts["threads"] = str(ENCODER_THREADS)
+    return opts
 
 
 def _run_manim(spec, values, data, scratch: Path, *, fmt, w, h, fps, theme,
