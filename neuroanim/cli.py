@@ -129,17 +129,18 @@ def _render_command(spec: registry.SceneSpec) -> click.Command:
     def run(fmt, quality, theme, transparent, out, fps, resolution, verbose,
             gif_budget, **given):
         from . import web
+        from .render import prepare
 
         given = {k: v for k, v in given.items() if v not in (None, ())}
         budget = web.parse_budget(gif_budget)
         with _sigterm_unwinds():
+            data = prepare(spec, spec.resolve(given))  # trained once, used twice
             result, notes = web.render_within_budget(
                 spec, given, budget=budget, fmt=fmt, quality=quality, theme=theme,
                 transparent=transparent, out=out, fps=fps, resolution=resolution,
-                verbose=verbose)
+                verbose=verbose, data=data)
             # Poster, WebVTT captions and alt text, as a lesson build adds them.
-            extra = web.finish_output(result, spec.name,
-                                      spec.prepare(spec.resolve(given)))
+            extra = web.finish_output(result, spec.name, data)
         click.echo(_summary(result))
         for line in notes:
             click.echo(f"  {line}")

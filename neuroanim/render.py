@@ -155,6 +155,12 @@ def plan(fmt: str, quality: str, fps: Any, resolution: Any,
             f"--fps: {fps:g} is too fast for a GIF; browsers play at most "
             f"{GIF_MAX_FPS} fps (use 10, 20 or 25)"
         )
+    if fmt == "gif" and (100 / fps) % 1:
+        # GIF delays are whole centiseconds: 15 fps would alternate 60/70 ms.
+        raise UserError(
+            f"--fps: a GIF at {fps:g} fps cannot have exact frame delays "
+            "(whole hundredths of a second); use 10, 20 or 25"
+        )
     return w, h, fps
 
 
@@ -270,7 +276,7 @@ def render(
     option = "-o" if out is not None else "output folder"
     check_writable(target.parent, option, create=False)  # before training
     if data is None:
-        data = _prepare(spec, values)
+        data = prepare(spec, values)
     check_writable(target.parent, option)
 
     _clean_stale_scratch()
@@ -293,7 +299,7 @@ def render(
     return dataclasses.replace(describe(target, captions), seconds=seconds)
 
 
-def _prepare(spec, values: dict) -> dict:
+def prepare(spec, values: dict) -> dict:
     """`spec.prepare`, with a bad trajectory file reported under its option name."""
     try:
         return spec.prepare(values)

@@ -243,6 +243,11 @@ def _point(x) -> str:
     return "(" + ", ".join(num(v) for v in x) + ")"
 
 
+def _is(verdict: str) -> str:
+    """"still crawling after 30 steps" reads "it is still crawling ..."."""
+    return f"is {verdict}" if verdict.startswith("still") else verdict
+
+
 def _alt_descent(data: dict) -> str:
     from .core import get_landscape
 
@@ -253,7 +258,7 @@ def _alt_descent(data: dict) -> str:
     if len(runs) == 1:
         r = runs[0]
         return (f"A ball rolls down the loss curve {where}, starting at w = {w0} with "
-                f"learning rate {num(r.lr)}: it {r.verdict()}, final loss "
+                f"learning rate {num(r.lr)}: it {_is(r.verdict())}, final loss "
                 f"{_loss(r.loss[-1])} at w = {num(r.w[-1])}.")
     parts = [f"{num(r.lr)}: {r.verdict()}, loss {_loss(r.loss[-1])}" for r in runs]
     return (f"Balls rolling down the loss curve {where}, from w = {w0} at "
@@ -565,7 +570,7 @@ def render_within_budget(spec, params: dict, *, budget: int = GIF_BUDGET, **kw):
                         kw.get("resolution"), kw.get("transparent", False))
     target = rd.output_path(spec, values, "gif", theme, kw.get("out"),
                             kw.get("out_dir", rd.DEFAULT_OUT_DIR))
-    rd.check_writable(target.parent)
+    rd.check_writable(target.parent, create=False)  # render() creates it later
     with gif_renderer(spec, params, **kw) as render_at:
         return fit_gif(render_at, target, width=w, height=h, fps=fps,
                        budget=budget or 2**63, min_width=min(GIF_MIN_WIDTH, w))
