@@ -85,6 +85,7 @@ name = "and-gate"
 scene = "and-gate"
 title = "A neuron learns the AND gate"
 formats = ["mp4", "gif", "png"]
+gif_budget = "3 MB"        # keeps 854x480 (at 10 fps): its small text needs the size
 
 # Teaser for the next chapter: one neuron cannot learn XOR.
 [[figure]]

@@ -120,11 +120,16 @@ def separable(targets) -> bool:
 
 
 def _z_text(terms: list[float]) -> str:
-    """`6.27 − 9.50 = −3.23`: the weighted sum at a corner, term by term."""
-    out = fmt(terms[0], 2)
-    for v in terms[1:]:
+    """`6.27 − 9.50 = −3.23`: the weighted sum at a corner, term by term.
+
+    The total adds the terms as shown (rounded to 2 places), so a reader's own
+    sum agrees; it differs from the exact z by at most 0.015.
+    """
+    shown = [round(float(v), 2) for v in terms]
+    out = fmt(shown[0], 2)
+    for v in shown[1:]:
         out += (" − " if v < 0 else " + ") + fmt(abs(v), 2)
-    return f"{out} = {fmt(sum(terms), 2, sign=True)}"
+    return f"{out} = {fmt(round(sum(shown), 2), 2, sign=True)}"
 
 
 def _push(v: float) -> str:

@@ -298,7 +298,11 @@ class TrainingLoop(NeuroScene):
     def _say(self, text: str, color: str | None = None) -> Animation:
         """Swap the word under the neck that names what the guitarist does."""
         new = tx(text, SMALL, color or self.theme.ball).move_to(self.action_at)
-        return Transform(self.action, new)
+        old, self.action = self.action, new
+        self.moving = [new if m is old else m for m in self.moving]
+        # A cross-fade: a letter-by-letter Transform between two words reads as
+        # garbled text in the quick rounds.
+        return AnimationGroup(FadeOut(old), FadeIn(new))
 
     # ------------------------------------------------------------------ the rounds
     def _first_round(self, captions: tuple[str, ...]) -> None:

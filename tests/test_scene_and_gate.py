@@ -171,7 +171,9 @@ def test_explanation_follows_the_signs_and_the_truth_table(gate):
     assert both.endswith(answer[run.targets[3]]), f"both inputs (1, 1): {both}"
     assert minus(f"{w1:.2f}") in one and minus(f"{abs(b):.2f}") in one, one
     z = w1 + w2 + b
-    assert minus(f"= {z:+.2f}") in both, f"{both} should give z = {z:+.2f}"
+    shown = round(round(w1, 2) + round(w2, 2) + round(b, 2), 2)  # adds up on screen
+    assert minus(f"= {shown:+.2f}") in both, f"{both} should give z = {shown:+.2f}"
+    assert abs(shown - z) <= 0.015, f"shown total {shown} is not z = {z}"
 
 
 def test_xor_explanation_says_it_failed_and_why():
