@@ -649,7 +649,7 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
 
         if todo:
             _run(plan, todo, workers, emit, total, events)
-        index = _write_index(out_dir, manifest)
+        index = web.write_index(out_dir, manifest)  # the preview page, every build
     return Report(events, time.perf_counter() - started, jobs, out_dir, index)
 
 
@@ -719,29 +719,16 @@ def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _write_index(out_dir: Path, manifest: dict) -> Path:
-    """The preview page (neuroanim.web), rewritten by every build."""
-    return web.write_index(out_dir, manifest)
-
-
 # ----------------------------------------------------------------- reporting
-def human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
-
-
 def progress_line(ev: Event, width: int = 28) -> str:
     """`[ 3/12] done     and-gate.mp4   12.3 s   1.2 MB  (changed)`."""
     head = f"[{ev.index:>{len(str(ev.total))}}/{ev.total}] {ev.status:<8} {ev.name:<{width}}"
     if ev.status == "skipped":
-        return f"{head}       -  {human(ev.bytes):>8}  ({ev.reason})"
+        return f"{head}       -  {web.human_size(ev.bytes):>8}  ({ev.reason})"
     if ev.status == "failed":
         return f"{head} {ev.seconds:5.1f} s  {ev.error}"
     notes = f"; {'; '.join(ev.notes)}" if ev.notes else ""
-    return f"{head} {ev.seconds:5.1f} s  {human(ev.bytes):>8}  ({ev.reason}{notes})"
+    return f"{head} {ev.seconds:5.1f} s  {web.human_size(ev.bytes):>8}  ({ev.reason}{notes})"
 
 
 def summary(report: Report) -> list[str]:

@@ -222,7 +222,9 @@ def render() -> None:
 
 
 def _summary(result) -> str:
-    size = _human(result.bytes)
+    from .web import human_size  # decimal units, as GIF budgets are
+
+    size = human_size(result.bytes)
     if result.fmt == "png":
         return f"{result.path}  {size}  {result.width}x{result.height}  still"
     caps = f"  captions {result.captions}" if result.captions else ""
@@ -251,14 +253,6 @@ def _sigterm_unwinds():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _human(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
 
 
 # --------------------------------------------------------------------- preview

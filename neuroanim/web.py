@@ -602,6 +602,7 @@ def finish_output(result, scene: str, data: dict) -> dict:
 
 # ----------------------------------------------------------------- preview page
 def human_size(n: int | float | None) -> str:
+    """Bytes in decimal units (1 MB = 1,000,000), the units GIF budgets use."""
     if n is None:
         return "?"
     for unit in ("B", "KB", "MB", "GB"):
