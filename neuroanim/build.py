@@ -16,6 +16,7 @@ output folder so two builds cannot interleave.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import importlib
@@ -26,6 +27,7 @@ import multiprocessing
 import os
 import re
 import signal
+import stat
 import sysconfig
 import time
 import traceback
@@ -37,7 +39,7 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 
-from . import registry, render, web
+from . import files, registry, render, web
 from . import trajectory as traj_io
 from .errors import UserError
 from .lesson import Figure, Lesson, LessonError, Output
@@ -45,6 +47,7 @@ from .lesson import Figure, Lesson, LessonError, Output
 KEY_SCHEMA = "neuroanim.key/1"
 MANIFEST_SCHEMA = "neuroanim.manifest/1"
 MANIFEST = "manifest.json"
+MANIFEST_MAX = 64_000_000  # bytes; a lesson's manifest is a few KB per output
 LOCK = ".neuroanim.lock"
 PIPELINE = ("neuroanim.render", "neuroanim.registry")  # code every render runs
 GIF_PIPELINE = ("neuroanim.web",)  # fit_gif decides a GIF's fps and size
@@ -225,10 +228,10 @@ def empty_manifest() -> dict:
 def read_manifest(out_dir: Path, warn: Callable[[str], None]) -> dict:
     """The manifest in `out_dir`; an unreadable one counts as empty, with a warning."""
     path = Path(out_dir) / MANIFEST
-    if not path.exists():
+    if not os.path.lexists(path):
         return empty_manifest()
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(files.read_bytes(path, MANIFEST_MAX).decode("utf-8"))
         if not isinstance(doc, dict) or doc.get("schema") != MANIFEST_SCHEMA:
             raise ValueError(f"schema is not {MANIFEST_SCHEMA}")
         outputs = doc.get("outputs")
@@ -238,8 +241,9 @@ def read_manifest(out_dir: Path, warn: Callable[[str], None]) -> dict:
         warn(f"warning: {path} is unreadable ({exc}); treating it as empty, "
              "so every output is checked and rebuilt")
         return empty_manifest()
-    good = {k: v for k, v in outputs.items()
-            if isinstance(v, dict) and isinstance(v.get("key"), str)}
+    good = files.trusted_outputs(
+        {k: v for k, v in outputs.items()
+         if isinstance(v, dict) and isinstance(v.get("key"), str)}, path, warn)
     return {**empty_manifest(), **{k: v for k, v in doc.items() if k != "outputs"},
             "outputs": good}
 
@@ -248,12 +252,13 @@ def write_manifest(out_dir: Path, manifest: dict) -> None:
     """Atomically replace the manifest: readers see the old or the new, never half."""
     doc = {**manifest, "outputs": dict(sorted(manifest["outputs"].items()))}
     text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
-    web.publish(Path(out_dir) / MANIFEST, text.encode())  # atomic, mode 0644
+    files.atomic_write(Path(out_dir) / MANIFEST, text.encode())  # mode 0644
 
 
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -272,15 +277,17 @@ def stale_reason(out_dir: Path, name: str, entry: dict | None, key: str) -> str 
         return "changed"
     path = out_dir / name
     try:
-        st = path.stat()
+        st = os.lstat(path)
     except FileNotFoundError:
         return "file missing"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
     if st.st_size != entry.get("bytes"):
         return "file edited"
     if st.st_mtime_ns != entry.get("mtime_ns") and file_sha256(path) != entry.get("sha256"):
         return "file edited"
     extras = [*(entry.get("captions") or {}).values(), entry.get("poster")]
-    if any(x and not (out_dir / x).is_file() for x in extras):
+    if any(x and files.regular_file(out_dir, x) is None for x in extras):
         return "poster or captions missing"
     return None
 
@@ -426,10 +433,26 @@ def _worker_init(encoder_threads: int | None = None) -> None:
     """
     render.ENCODER_THREADS = encoder_threads
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides on Ctrl-C
+    signal.signal(signal.SIGTERM, _worker_term)
+    with contextlib.suppress(ImportError):  # manim's progress bars use tqdm, whose
+        from tqdm.std import TqdmDefaultWriteLock  # default lock is a process-wide
+
+        TqdmDefaultWriteLock.mp_lock = None  # semaphore a killed worker would leak
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+_busy = False  # a worker is inside render_output
+
+
+def _worker_term(signum, frame) -> None:
+    """SIGTERM in a worker: unwind a render (its `finally` blocks remove scratch
+    and temporary files), or leave at once when idle."""
+    if _busy:
+        raise KeyboardInterrupt
+    os._exit(128 + signum)
 
 
 def render_output(task: dict) -> dict:
@@ -438,7 +461,9 @@ def render_output(task: dict) -> dict:
     Imports the scene's module first, so scenes registered by a plug-in or a test
     module (not by neuroanim.registry) exist in a freshly spawned process.
     """
+    global _busy
     started = time.perf_counter()
+    _busy = True
     try:
         importlib.import_module(task["module"])
         cpu0 = time.process_time()  # after the one-off manim import
@@ -467,6 +492,10 @@ def render_output(task: dict) -> dict:
         return {"ok": False, "error": brief.splitlines()[0] if brief else repr(exc),
                 "trace": traceback.format_exc(),
                 "seconds": time.perf_counter() - started}
+    except KeyboardInterrupt:  # SIGTERM from the build: cleaned up, now go quietly
+        os._exit(128 + signal.SIGTERM)
+    finally:
+        _busy = False
 
 
 def _task(plan: Plan, job: Job) -> dict:
@@ -525,7 +554,7 @@ def locked(out_dir: Path) -> Iterator[Path]:
     build never leaves a stale lock behind.
     """
     path = Path(out_dir) / LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -542,12 +571,34 @@ def locked(out_dir: Path) -> Iterator[Path]:
         os.close(fd)  # releases the lock
 
 
-def _sweep_parts(out_dir: Path) -> None:
-    """Remove `.part` files a killed build left (never a fresh one in use)."""
+def _open_lock(path: Path) -> int:
+    """Open the lock file without following a link; a planted link is replaced.
+
+    The lock lives in the output folder, which others may write to: a link
+    there must never make the build write its pid into the link's target.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise UserError(f"{path}: cannot open the build lock "
+                            f"({exc.strerror or exc})") from None
+        os.unlink(path)  # the link itself, never its target
+        fd = os.open(path, flags | os.O_EXCL, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UserError(f"{path}: the build lock is not a regular file; remove it")
+    return fd
+
+
+def _sweep_parts(out_dir: Path, max_age: float = PART_MAX_AGE) -> None:
+    """Remove temporary files a killed build left (never a fresh one in use)."""
     now = time.time()
-    for p in [*out_dir.glob(".*.part"), *out_dir.glob(".*.fit-*.*")]:
+    for p in [*out_dir.glob(".*.part"), *out_dir.glob(".*.fit.gif"),
+              *out_dir.glob(".*.fit.srt")]:
         with contextlib.suppress(OSError):
-            if now - p.stat().st_mtime > PART_MAX_AGE:
+            if now - p.lstat().st_mtime >= max_age:
                 p.unlink()
 
 
@@ -555,7 +606,7 @@ def _entry(job: Job, result: dict, out_dir: Path) -> dict:
     """The manifest record of a finished output (the shared contract's fields)."""
     res = result["result"]
     path = out_dir / job.name
-    st = path.stat()
+    st = os.lstat(path)
     extra = result.get("extra") or {}
     fig = job.figure
     return {
@@ -609,6 +660,9 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
     jobs = max(1, jobs or default_jobs())
     figures = select(lesson, only)  # bad input fails before the folder is touched
     data = prepare(lesson, {f.name for f in figures})
+    if not str(out_dir).strip():
+        raise UserError("-o: the folder name is empty")
+    render.cache_dir()  # a bad $NEUROANIM_CACHE is one line now, not N failures
     render.check_writable(out_dir, "-o")
     with locked(out_dir):
         _sweep_parts(out_dir)
@@ -638,7 +692,7 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
         for job in plan.jobs:
             if job.reason is None:
                 entry = entries[job.name]
-                st = (out_dir / job.name).stat()
+                st = os.lstat(out_dir / job.name)
                 if entry.get("mtime_ns") != st.st_mtime_ns:  # same bytes, touched
                     entry["mtime_ns"] = st.st_mtime_ns
                     dirty.append(job.name)
@@ -704,15 +758,36 @@ def _run(plan: Plan, todo: list[Job], workers: int, emit, total: int,
                     emit(Event(n, total, job.name, "failed", job.reason,
                                res["seconds"], error=res["error"], trace=res["trace"]))
     except BaseException:
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()  # our own workers: stop rendering what nobody will record
-        pool.shutdown(wait=False, cancel_futures=True)
+        _stop(pool)
+        _sweep_parts(out_dir, max_age=0)  # we hold the lock: every temp file is ours
         raise
     finally:
         save_timings(timings)
         with contextlib.suppress(ValueError):
             signal.signal(signal.SIGTERM, old_term)
     pool.shutdown(wait=True)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop our workers mid-render and wait until they have cleaned up.
+
+    Each worker turns SIGTERM into KeyboardInterrupt, so its `finally` blocks
+    remove its scratch and temporary files; joining them, then shutting the
+    pool down with waiting, lets the executor release its queues and
+    semaphores (no "leaked semaphore" warning, no thread traceback at exit).
+    """
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        with contextlib.suppress(OSError, ValueError):
+            proc.terminate()
+    for proc in procs:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _raise_interrupt(signum, frame) -> None:

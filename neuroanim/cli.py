@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import signal
 import sys
 from pathlib import Path
@@ -37,10 +38,16 @@ def fail_cleanly(fn):
         except KeyboardInterrupt:
             if Context.debug:
                 raise
-            click.echo("interrupted", err=True)
+            _echo_err("interrupted")
             sys.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except OSError as exc:  # disk full, permissions: a failed run, not bad input
+            if Context.debug:
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            _echo_err(f"Error: {where}cannot write ({exc.strerror or exc})")
+            sys.exit(1)
         except Exception as exc:  # a bug, not bad input: one line, exit 1
             if Context.debug:
                 raise
@@ -51,11 +58,35 @@ def fail_cleanly(fn):
     return wrapper
 
 
+def _echo_err(line: str) -> None:
+    with contextlib.suppress(OSError):
+        click.echo(line, err=True)
+
+
+def say(line: str = "", err: bool = False, nl: bool = True) -> None:
+    """`click.echo`, except that a reader who went away (`| head -1`) stops the
+    printing, never the work: the rest of the output goes to /dev/null."""
+    try:
+        click.echo(line, err=err, nl=nl)
+    except BrokenPipeError:
+        stream = sys.stderr if err else sys.stdout
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+
+
 class OneLineErrors(click.Group):
     """Print usage errors as one `Error: ...` line (exit 2), without the usage block."""
 
     def main(self, args=None, prog_name=None, complete_var=None,
              standalone_mode=True, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        end = args.index("--") if "--" in args else len(args)
+        Context.debug = "--debug" in args[:end]  # accepted after the command too
+        if Context.debug:
+            args = ["--debug", *(a for i, a in enumerate(args)
+                                 if i >= end or a != "--debug")]
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
@@ -99,13 +130,13 @@ def list_cmd() -> None:
     """
     for spec in registry.SCENES.values():
         click.secho(spec.name, bold=True, nl=False)
-        click.echo(f"  {spec.description}")
+        say(f"  {spec.description}")
         for p in spec.params:
             if p.default in (None, ()):
                 default = "none" if p.kind == "path" else "derived"
             else:
                 default = p.default
-            click.echo(f"    {p.flag:<14} {p.type_name():<28} default {default}  "
+            say(f"    {p.flag:<14} {p.type_name():<28} default {default}  "
                        f"{p.help}")
 
 
@@ -141,14 +172,14 @@ def _render_command(spec: registry.SceneSpec) -> click.Command:
                 verbose=verbose, data=data)
             # Poster, WebVTT captions and alt text, as a lesson build adds them.
             extra = web.finish_output(result, spec.name, data)
-        click.echo(_summary(result))
+        say(_summary(result))
         for line in notes:
-            click.echo(f"  {line}")
+            say(f"  {line}")
         if extra["poster"]:
-            click.echo(f"  poster {result.path.parent / extra['poster']}")
+            say(f"  poster {result.path.parent / extra['poster']}")
         if extra["captions"]:
-            click.echo(f"  webvtt {result.path.parent / extra['captions']['vtt']}")
-        click.echo(f"  alt text: {extra['alt']}")
+            say(f"  webvtt {result.path.parent / extra['captions']['vtt']}")
+        say(f"  alt text: {extra['alt']}")
 
     cmd = click.Command(
         spec.name,
@@ -256,8 +287,16 @@ def _sigterm_unwinds():
 
 
 # --------------------------------------------------------------------- preview
+def _not_empty(ctx, param, value):
+    """`-o ""` would quietly mean the working folder: refuse it."""
+    if value is not None and not str(value).strip():
+        raise click.BadParameter("the path is empty; give a folder name",
+                                 param_hint="-o")
+    return Path(value) if value is not None else value
+
+
 @main.command("preview")
-@click.option("-o", "--out-dir", type=click.Path(path_type=Path), default=Path("renders"),
+@click.option("-o", "--out-dir", type=click.Path(), default="renders", callback=_not_empty,
               show_default=True, help="Build folder holding manifest.json.")
 @click.option("--no-open", is_flag=True, help="Rewrite the page and print its path only.")
 @fail_cleanly
@@ -275,15 +314,15 @@ def preview(out_dir: Path, no_open: bool) -> None:
     from .web import preview as open_preview
 
     page, opened = open_preview(out_dir, open_browser=not no_open)
-    click.echo(page)
+    say(page)
     if not opened and not no_open:
-        click.echo(f"no browser to open here: open {page.as_uri()}", err=True)
+        say(f"no browser to open here: open {page.as_uri()}", err=True)
 
 
 # ----------------------------------------------------------------------- build
 @main.command("build")
 @click.argument("lesson_file", required=False, type=click.Path(path_type=Path))
-@click.option("-o", "--out-dir", type=click.Path(path_type=Path), default=Path("renders"),
+@click.option("-o", "--out-dir", type=click.Path(), default="renders", callback=_not_empty,
               show_default=True, help="Folder for the figures, manifest.json, index.html.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
               help="Worker processes rendering at once [default: the number of cores].")
@@ -310,7 +349,7 @@ def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run) -> None:
     from . import lesson as lsn
 
     def warn(msg: str) -> None:
-        click.echo(msg, err=True)
+        say(msg, err=True)
 
     try:
         lesson = lsn.load(lesson_file) if lesson_file else lsn.default()
@@ -318,24 +357,24 @@ def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run) -> None:
             plan = bld.make_plan(lesson, out_dir, force=force, only=only, warn=warn)
             for job in plan.jobs:
                 verb = "render" if job.reason else "skip"
-                click.echo(f"{verb:<7}{job.name}  ({job.reason or 'unchanged'})")
-            click.echo(f"{len(plan.todo)} of {len(plan.jobs)} outputs would render")
+                say(f"{verb:<7}{job.name}  ({job.reason or 'unchanged'})")
+            say(f"{len(plan.todo)} of {len(plan.jobs)} outputs would render")
             return
         report = bld.build(
             lesson, out_dir, jobs=jobs, force=force, only=only, warn=warn,
-            on_start=lambda line: click.echo(line),
-            on_event=lambda ev: click.echo(bld.progress_line(ev)))
+            on_start=lambda line: say(line),
+            on_event=lambda ev: say(bld.progress_line(ev)))
     except lsn.LessonError as exc:
         if Context.debug:
             raise
         for line in exc.problems:
-            click.echo(f"Error: {line}", err=True)
+            say(f"Error: {line}", err=True)
         sys.exit(2)
     for line in bld.summary(report):
-        click.echo(line)
+        say(line)
     if Context.debug:
         for ev in report.failed:
-            click.echo(f"--- {ev.name}\n{ev.trace}", err=True)
+            say(f"--- {ev.name}\n{ev.trace}", err=True)
     if not report.ok:
         sys.exit(1)
 
@@ -366,14 +405,15 @@ def init_cmd(path: Path, force: bool) -> None:
         raise UserError(f"PATH: {path} already exists; pass --force to overwrite it") from None
     except OSError as exc:
         raise UserError(f"PATH: cannot write {path}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {path} ({len(default().figures)} figures); "
+    say(f"wrote {path} ({len(default().figures)} figures); "
                f"build it with: neuroanim build {path}")
 
 
 # ----------------------------------------------------------------------- train
 @main.group()
 def train() -> None:
-    """Train a tiny model for real and save its trajectory (.json, .npz or .csv).
+    """Train a tiny model for real and save its trajectory (.json or .npz to
+    replay; .csv for spreadsheets).
 
     \b
     Example:
@@ -386,39 +426,64 @@ def _write_trajectory(run, out: Path | None) -> None:
     from . import trajectory as tio
 
     if out is None:
-        click.echo(tio.dumps(run), nl=False)
+        say(tio.dumps(run), nl=False)
         return
+    if not str(out).strip() or out.name in ("", ".", ".."):
+        raise UserError("-o: the path is empty; give a file name such as run.json")
     if out.suffix.lower() not in tio.FORMATS:
         raise UserError(f"-o: {out} must end in {', '.join(tio.FORMATS)}")
-    if not out.parent.is_dir():
-        raise UserError(f"-o: folder {out.parent} does not exist")
+    from .render import _folder_problem
+
+    problem = _folder_problem(out.parent)
+    if problem or not out.parent.is_dir():
+        raise UserError(f"-o: cannot write {out}: "
+                        f"{problem or f'folder {out.parent} does not exist'}")
     try:
         tio.save(run, out)
     except OSError as exc:
         raise UserError(f"-o: cannot write {out}: {exc.strerror or exc}") from None
 
 
-def _param_option(spec_name: str, name: str, **over):
-    spec = registry.get(spec_name)
-    p = next(p for p in spec.params if p.name == name)
-    return click.option(p.flag, p.name, type=str, default=None,
-                        help=over.get("help", p.help), metavar=p.type_name().upper())
+def _train_param(params, name: str, **over) -> Param:
+    """A scene option as `train` takes it: one value (train makes one run)."""
+    import dataclasses
+
+    p = next(p for p in params if p.name == name)
+    return dataclasses.replace(p, multiple=False, **over) if p.multiple or over else p
 
 
-def _parse(spec_name: str, name: str, raw):
-    spec = registry.get(spec_name)
-    p = next(p for p in spec.params if p.name == name)
-    return p.default if raw is None else p.parse(raw)
+def _train_option(p: Param):
+    return _click_option(p)
+
+
+_DESCENT = {p.name: p for p in (
+    *(_train_param(registry.GRADIENT_DESCENT.params, n)
+      for n in ("landscape", "w0", "steps")),
+    _train_param(registry.GRADIENT_DESCENT.params, "lr", default=None,
+                 help="learning rate (default: the good preset's)"),
+    _train_param(registry.GRADIENT_DESCENT.params, "preset", default=None),
+)}
+_NEURON = {p.name: p for p in registry.neuron_params() if p.name in
+           ("gate", "lr", "epochs", "seed", "mode")}
+_OUT = click.option("-o", "--output", "out", type=click.Path(path_type=Path),
+                    metavar="PATH",
+                    help="File to write: .json or .npz (replayable with "
+                         "--trajectory) or .csv (a spreadsheet export); JSON to "
+                         "stdout without it.")
+
+
+def _values(params: dict[str, Param], given: dict) -> dict:
+    return {k: params[k].default if v is None else params[k].parse(v)
+            for k, v in given.items()}
 
 
 @train.command("descent")
-@_param_option("gradient-descent", "landscape")
-@click.option("--lr", type=str, default=None, help="Learning rate (default: the good preset).")
-@_param_option("gradient-descent", "preset", help="slow, good, bouncy or diverge")
-@_param_option("gradient-descent", "w0")
-@_param_option("gradient-descent", "steps")
-@click.option("-o", "--output", "out", type=click.Path(path_type=Path),
-              help="File to write (.json, .npz, .csv); JSON to stdout without it.")
+@_train_option(_DESCENT["landscape"])
+@_train_option(_DESCENT["lr"])
+@_train_option(_DESCENT["preset"])
+@_train_option(_DESCENT["w0"])
+@_train_option(_DESCENT["steps"])
+@_OUT
 @fail_cleanly
 def train_descent(landscape, lr, preset, w0, steps, out) -> None:
     """Run gradient descent on a 1-D loss landscape and record every step.
@@ -426,38 +491,33 @@ def train_descent(landscape, lr, preset, w0, steps, out) -> None:
     \b
     Example:
       neuroanim train descent --lr 0.5 -o bounce.json
+      neuroanim train descent --preset diverge --landscape asymmetric -o off.npz
     """
     from . import core
 
-    ls = core.get_landscape(_parse("gradient-descent", "landscape", landscape))
-    if lr is not None and preset is not None:
+    v = _values(_DESCENT, dict(landscape=landscape, lr=lr, preset=preset, w0=w0,
+                               steps=steps))
+    ls = core.get_landscape(v["landscape"])
+    if v["lr"] is not None and v["preset"] is not None:
         raise UserError("--lr and --preset: give one or the other")
-    if lr is not None:
-        rate = _parse("gradient-descent", "lr", lr)[0]
-    else:
-        p = _parse("gradient-descent", "preset", preset)
-        rate = core.preset_lr(ls, p[0] if p else "good")
-    start = _parse("gradient-descent", "w0", w0)
-    if start is not None and abs(start - ls.w_min) > ls.bound:
-        raise UserError(f"--w0: {w0} is too far out; on {ls.name} keep it within "
-                        f"{ls.bound:g} of the minimum {ls.w_min:g}")
+    rate = v["lr"] if v["lr"] is not None else core.preset_lr(ls, v["preset"] or "good")
+    registry.check_start(ls, v["w0"])
     try:
-        run = core.descend(ls, start, rate, int(_parse("gradient-descent", "steps", steps)))
+        run = core.descend(ls, v["w0"], rate, int(v["steps"]))
     except ValueError as exc:
         raise UserError(str(exc)) from None
     _write_trajectory(run, out)
-    click.echo(f"descent on {run.landscape}: lr {run.lr:g}, {run.verdict()}, "
-               f"final w {run.w[-1]:.4f}, loss {run.loss[-1]:.4g} ({run.status})", err=True)
+    say(f"descent on {run.landscape}: lr {run.lr:g}, {run.verdict()}, "
+        f"final w {run.w[-1]:.4f}, loss {run.loss[-1]:.4g} ({run.status})", err=True)
 
 
 @train.command("neuron")
-@_param_option("and-gate", "gate")
-@_param_option("and-gate", "lr")
-@_param_option("and-gate", "epochs")
-@_param_option("and-gate", "seed")
-@_param_option("and-gate", "mode")
-@click.option("-o", "--output", "out", type=click.Path(path_type=Path),
-              help="File to write (.json, .npz, .csv); JSON to stdout without it.")
+@_train_option(_NEURON["gate"])
+@_train_option(_NEURON["lr"])
+@_train_option(_NEURON["epochs"])
+@_train_option(_NEURON["seed"])
+@_train_option(_NEURON["mode"])
+@_OUT
 @fail_cleanly
 def train_neuron(gate, lr, epochs, seed, mode, out) -> None:
     """Train a sigmoid neuron on a logic gate with MSE and record every epoch.
@@ -465,15 +525,16 @@ def train_neuron(gate, lr, epochs, seed, mode, out) -> None:
     \b
     Example:
       neuroanim train neuron --gate AND -o and.json
+      neuroanim train neuron --gate XOR --mode per-example -o xor.npz
     """
-    values = {k: _parse("and-gate", k, v) for k, v in
-              dict(gate=gate, lr=lr, epochs=epochs, seed=seed, mode=mode).items()}
+    values = _values(_NEURON, dict(gate=gate, lr=lr, epochs=epochs, seed=seed,
+                                   mode=mode))
     run = registry.neuron_run(values)
     _write_trajectory(run, out)
     w, b = run.w[-1], run.b[-1]
-    click.echo(f"neuron on {run.gate}: loss {run.loss[0]:.4f} -> {run.loss[-1]:.4f} "
-               f"after {run.epochs} epochs, w = ({w[0]:.3f}, {w[1]:.3f}), b = {b:.3f}, "
-               f"accuracy {run.accuracy:.0%} ({run.status})", err=True)
+    say(f"neuron on {run.gate}: loss {run.loss[0]:.4f} -> {run.loss[-1]:.4f} "
+        f"after {run.epochs} epochs, w = ({w[0]:.3f}, {w[1]:.3f}), b = {b:.3f}, "
+        f"accuracy {run.accuracy:.0%} ({run.status})", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import registry, render
+from . import files, registry, render
 from . import theme as themes
 from .errors import UserError
 from .web import parse_budget
@@ -30,6 +30,7 @@ DEFAULT_KEYS = ("formats", "themes", "quality", "fps", "resolution", "gif_budget
 FIGURE_KEYS = ("name", "scene", "title", "options", *DEFAULT_KEYS)
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MIN_GIF_BUDGET = 10_000  # bytes; no lesson GIF fits in less
+RESERVED = {"manifest.json", "index.html", ".neuroanim.lock"}
 
 DEFAULT_TOML = '''\
 # A neuroanim lesson: every figure of "How neurons learn" (chapter 2).
@@ -223,17 +224,12 @@ class _Checker:
             self.bad("figure", "the lesson has no figures; add a [[figure]] table")
         figures: list[Figure] = []
         names: dict[str, str] = {}
-        files: dict[str, str] = {}
+        written: dict[str, tuple[str, str]] = {}  # casefolded file -> (figure, file)
         for i, raw in enumerate(raw_figs, 1):
             fig = self.figure(i, raw, base, names)
             if fig is None:
                 continue
-            for out in fig.outputs:
-                if out.name in files:
-                    self.bad(f"figure {fig.name!r}: name",
-                             f"writes {out.name}, which figure {files[out.name]!r} "
-                             "writes too")
-                files.setdefault(out.name, fig.name)
+            self.check_files(fig, written)
             figures.append(fig)
         if self.problems:
             raise LessonError(self.problems)
@@ -279,6 +275,7 @@ class _Checker:
             try:
                 w, h, fps = render.plan(fmt, s["quality"], s["fps"], s["resolution"],
                                         False)
+                spec.check_size(w, h)
             except UserError as exc:
                 self.bad(f"{where}: {_field_of(str(exc))}", _problem_of(str(exc)))
                 return None
@@ -288,6 +285,46 @@ class _Checker:
             return None
         return Figure(name=name, scene=scene, title=title, values=values,
                       options=options, outputs=tuple(outputs), **s)
+
+    def check_files(self, fig: Figure, written: dict) -> None:
+        """Every file the figure writes (outputs, posters, captions) is its own.
+
+        Names are compared case-folded: on macOS and Windows `X.mp4` and
+        `x.mp4` are one file. A figure's own outputs may share a sidecar (its
+        mp4 and webm have one poster); another figure's may not.
+        """
+        mine: set[str] = set()
+        clashed: set[str] = set()
+        longest = max((f for o in fig.outputs
+                       for f in (o.name, *files.sidecars(o.name, o.fmt))),
+                      key=lambda f: len(f.encode()), default="")
+        over = len(longest.encode()) + files.TEMP_EXTRA - files.NAME_MAX
+        if over > 0:
+            self.bad(f"figure {fig.name!r}: name", f"is too long: it would write "
+                     f"{longest[:24]}...{longest[-16:]} ({len(longest)} characters, "
+                     f"{files.NAME_MAX - files.TEMP_EXTRA} fit); use at most "
+                     f"{len(fig.name) - over} characters")
+            return
+        for out in fig.outputs:
+            for file in (out.name, *files.sidecars(out.name, out.fmt)):
+                key = file.casefold()
+                if key in mine:
+                    continue
+                mine.add(key)
+                if key in RESERVED:
+                    self.bad(f"figure {fig.name!r}: name", f"writes {file}, which "
+                             "the build writes for itself; rename the figure")
+                elif key in written:
+                    other, theirs = written[key]
+                    if other in clashed:
+                        continue  # one line per pair of figures is enough
+                    clashed.add(other)
+                    self.bad(f"figure {fig.name!r}: name",
+                             f"writes {file}, which figure {other!r} writes too"
+                             + (f" (as {theirs})" if theirs != file else "")
+                             + "; rename one of them")
+                else:
+                    written[key] = (fig.name, file)
 
     def check_name(self, where: str, name: str) -> None:
         """A figure name becomes a file name: no paths, nothing hidden."""
@@ -302,6 +339,7 @@ class _Checker:
         elif not NAME_RE.fullmatch(name):
             self.bad(f"{where}: name", f"{name!r} must start with a letter or digit "
                      "and use only letters, digits, '-', '_' and '.'")
+
 
     def settings(self, where: str, raw: dict, base: dict) -> dict:
         """formats, themes, quality, fps, resolution and gif_budget, checked."""
@@ -377,6 +415,11 @@ class _Checker:
                          f"unknown option for {spec.name}; options are: {names}")
                 ok = False
                 continue
+            typo = _type_problem(p, val)
+            if typo:
+                self.bad(f"{where}: options.{key}", typo)
+                ok = False
+                continue
             try:
                 parsed = p.parse(val)
             except UserError as exc:
@@ -419,3 +462,28 @@ def _problem_of(message: str) -> str:
     """The message without its leading '--flag: ' (the lesson line names the field)."""
     head, sep, rest = message.partition(": ")
     return rest if sep and head.startswith("--") else message
+
+
+def _type_problem(p, val: Any) -> str | None:
+    """TOML has types: a number written as text ("200") is a mistake, as for fps."""
+    items = val if p.multiple and isinstance(val, list) else [val]
+    for v in items:
+        if p.kind in ("int", "float"):
+            if isinstance(v, str):
+                try:
+                    float(v)
+                except ValueError:
+                    continue  # not a number at all: Param.parse says so
+                return (f"{v!r} is text, not a number; write {p.name} = {v} "
+                        "without quotes")
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                return f"{v!r} must be a number, not {_toml_type(v)}"
+        elif not isinstance(v, str):
+            return f"{v!r} must be text, not {_toml_type(v)}"
+    return None
+
+
+def _toml_type(v: Any) -> str:
+    names = {bool: "true/false", str: "text", list: "a list", dict: "a table",
+             int: "a number", float: "a number"}
+    return names.get(type(v), type(v).__name__)

@@ -26,9 +26,41 @@ class SceneSpec:
     description: str
     params: tuple[Param, ...]
     prepare: Callable[[dict], dict]  # resolved options -> data for the scene
+    # Options a `trajectory` file decides (it holds its own run): giving them
+    # too would show one run while naming the file after another.
+    file_decides: tuple[str, ...] = ()
+    # The smallest frame the scene draws without losing text (Pango drops glyphs
+    # on tiny canvases), and the aspect ratios its 16:9 layout fits: narrower
+    # frames would cut its sides off, far wider ones leave no height for text.
+    min_size: tuple[int, int] = (64, 36)
+    aspect: tuple[float, float] = (1.77, 2.4)
+
+    def check_size(self, width: int, height: int, option: str = "--resolution"):
+        """UserError naming the scene's real limits for a frame it cannot draw."""
+        mw, mh = self.min_size
+        lo, hi = self.aspect
+        if width < mw or height < mh:
+            raise UserError(f"{option}: {width}x{height} is too small for {self.name}; "
+                            f"it needs at least {mw}x{mh}")
+        if not lo <= width / height <= hi:
+            raise UserError(
+                f"{option}: {width}x{height} has aspect ratio {width / height:.2f}, "
+                f"but {self.name} is laid out for {lo:.2f} to {hi:.2f} (16:9 is "
+                "1.78), e.g. 854x480 or 1280x720")
 
     def resolve(self, given: dict | None = None) -> dict:
-        return resolve(self.params, given, self.name)
+        values = resolve(self.params, given, self.name)
+        if values.get("trajectory") and self.file_decides:
+            given = {k.replace("-", "_"): v for k, v in (given or {}).items()
+                     if v is not None and v != ()}
+            clash = [p.flag for p in self.params
+                     if p.name in self.file_decides and p.name in given]
+            if clash:
+                raise UserError(
+                    f"{', '.join(clash)}: the --trajectory file decides "
+                    f"{'this' if len(clash) == 1 else 'these'} (it holds its own "
+                    "run); drop them, or drop --trajectory to train a new run")
+        return values
 
     def variant(self, values: dict) -> str:
         return variant(self.params, values)
@@ -59,8 +91,17 @@ def _neuron_params(example: bool, seed: int = 0) -> tuple[Param, ...]:
         ps.append(Param("example", "int", 3, "training example (0-3) of the dissected step",
                         low=0, high=3))
     ps.append(Param("trajectory", "path", None,
-                    "replay a neuron file from `neuroanim train neuron` instead of training"))
+                    "replay a neuron file (.json or .npz) from `neuroanim train neuron` "
+                    "instead of training"))
     return tuple(ps)
+
+
+NEURON_FILE_DECIDES = ("gate", "lr", "epochs", "seed", "mode")
+
+
+def neuron_params() -> tuple[Param, ...]:
+    """The options of a neuron run (what `neuroanim train neuron` takes)."""
+    return _neuron_params(example=False)
 
 
 def neuron_run(values: dict) -> core.NeuronRun:
@@ -98,11 +139,21 @@ def _prepare_descent(values: dict) -> dict:
         lrs = [core.preset_lr(ls, p) for p in presets]
     if len(lrs) > 4:
         raise UserError(f"--lr/--preset: at most 4 learning rates side by side, got {len(lrs)}")
+    check_start(ls, values.get("w0"))
     try:
         runs = [core.descend(ls, values.get("w0"), lr, int(values["steps"])) for lr in lrs]
     except ValueError as exc:  # e.g. a start so far out the landscape overflows
         raise UserError(f"--w0: {exc}") from None
     return {"landscape": ls.name, "runs": runs, "presets": presets}
+
+
+def check_start(ls: core.Landscape, w0: float | None) -> None:
+    """`--w0` within the landscape's bound, said with the range that is allowed."""
+    if w0 is not None and abs(w0 - ls.w_min) > ls.bound:
+        raise UserError(
+            f"--w0: {w0:g} is too far out; on {ls.name} keep it within {ls.bound:g} "
+            f"of the minimum {ls.w_min:g} (from {ls.w_min - ls.bound:g} to "
+            f"{ls.w_min + ls.bound:g})")
 
 
 GRADIENT_DESCENT = SceneSpec(
@@ -117,13 +168,14 @@ GRADIENT_DESCENT = SceneSpec(
               choices=core.PRESETS, multiple=True),
         Param("landscape", "choice", core.DEFAULT_LANDSCAPE, "loss landscape",
               choices=tuple(core.LANDSCAPES)),
-        Param("w0", "float", None, "starting weight (default: the landscape's)",
-              low=-1000, high=1000),
+        Param("w0", "float", None, "starting weight (default: the landscape's; "
+              "within 50 plot widths of the minimum)"),
         Param("steps", "int", 30, "gradient-descent steps", low=1, high=500),
-        Param("trajectory", "path", (), "replay descent files from `neuroanim train "
-              "descent`, one per panel", multiple=True),
+        Param("trajectory", "path", (), "replay descent files (.json or .npz) from "
+              "`neuroanim train descent`, one per panel", multiple=True),
     ),
     prepare=_prepare_descent,
+    file_decides=("lr", "preset", "landscape", "w0", "steps"),
 )
 
 AND_GATE = SceneSpec(
@@ -135,6 +187,7 @@ AND_GATE = SceneSpec(
             Param("grid", "int", 64, "heatmap resolution (cells per side)", low=4, high=512),
             _neuron_params(example=False)[-1]),
     prepare=lambda v: {"run": neuron_run(v)},
+    file_decides=NEURON_FILE_DECIDES,
 )
 
 
@@ -156,6 +209,7 @@ TRAINING_LOOP = SceneSpec(
     description="The five-stage training cycle, told as tuning a guitar, with a real step.",
     params=_neuron_params(example=True, seed=LESSON_SEED),
     prepare=_prepare_loop,
+    file_decides=NEURON_FILE_DECIDES,
 )
 
 LOSS_AND_EPOCHS = SceneSpec(
@@ -165,6 +219,7 @@ LOSS_AND_EPOCHS = SceneSpec(
     description="What loss (mean squared error) and an epoch are, from a real neuron run.",
     params=_neuron_params(example=True, seed=LESSON_SEED),
     prepare=_prepare_loop,
+    file_decides=NEURON_FILE_DECIDES,
 )
 
 SCENES: dict[str, SceneSpec] = {

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from . import registry
+from . import files, registry
 from . import theme as themes
 from .errors import UserError
 from .trajectory import TrajectoryError
@@ -84,12 +84,23 @@ class RenderResult:
 
 
 def cache_dir() -> Path:
-    """Where manim's scratch files go: $NEUROANIM_CACHE, else ~/.cache/neuroanim."""
+    """Where manim's scratch files go: $NEUROANIM_CACHE, else ~/.cache/neuroanim.
+
+    UserError naming the variable when it points at something that is not a
+    folder (a file, or a path through one).
+    """
     env = os.environ.get("NEUROANIM_CACHE")
     if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "neuroanim"
+        path, var = Path(env), "NEUROANIM_CACHE"
+    else:
+        base = os.environ.get("XDG_CACHE_HOME")
+        var = "XDG_CACHE_HOME" if base else "the cache folder"
+        path = Path(base or Path.home() / ".cache") / "neuroanim"
+    problem = _folder_problem(path)
+    if problem:
+        raise UserError(f"{var}: {path} cannot be used as the cache folder "
+                        f"({problem}); point it at a writable folder")
+    return path
 
 
 # ------------------------------------------------------------- checking options
@@ -178,7 +189,15 @@ def default_name(spec_name: str, variant: str, theme: str, fmt: str) -> str:
     """`<scene>[-<variant>][-<theme>].<ext>`; the theme is named when not dark."""
     parts = [spec_name] + ([variant] if variant else [])
     parts += [theme] if theme != "dark" else []
-    return "-".join(parts) + "." + fmt
+    name = "-".join(parts) + "." + fmt
+    room = files.NAME_MAX - files.TEMP_EXTRA - len(".poster.png")
+    if len(name.encode()) > room and variant:  # many options: keep a prefix + hash
+        import hashlib
+
+        tag = hashlib.sha256(variant.encode()).hexdigest()[:10]
+        keep = room - (len(name) - len(variant)) - len(tag) - 1
+        return default_name(spec_name, f"{variant[:max(0, keep)]}-{tag}", theme, fmt)
+    return name
 
 
 def output_path(spec, values: dict, fmt: str, theme: str, out: Any = None,
@@ -192,9 +211,14 @@ def output_path(spec, values: dict, fmt: str, theme: str, out: Any = None,
     if out is None:
         return Path(out_dir) / name
     raw = os.fspath(out)
+    if not raw.strip():
+        raise UserError("-o: the path is empty; give a file name or a folder")
     path = Path(raw)
     if path.is_dir() or raw.endswith(("/", os.sep)):
         return path / name
+    if len(path.name.encode()) + files.TEMP_EXTRA + len(".poster.png") > files.NAME_MAX:
+        raise UserError(f"-o: the file name {path.name[:40]}... is too long "
+                        f"({len(path.name)} characters); shorten it")
     ext = path.suffix.lower().lstrip(".")
     if ext != fmt:
         got = f"ends in .{ext}" if ext else "has no extension"
@@ -272,6 +296,8 @@ def render(
         raise UserError(f"--theme: {theme!r} is not one of {', '.join(themes.THEMES)}")
     fmt = infer_format(out) if fmt is None else str(fmt).lower()
     w, h, fps = plan(fmt, quality, fps, resolution, transparent)
+    if hasattr(spec, "check_size"):
+        spec.check_size(w, h)
     target = output_path(spec, values, fmt, theme, out, out_dir)
     option = "-o" if out is not None else "output folder"
     check_writable(target.parent, option, create=False)  # before training
@@ -287,12 +313,12 @@ def render(
                               theme=theme, transparent=transparent, verbose=verbose,
                               progress=progress)
         srt = produced.with_suffix(".srt")
-        files = [(produced, target)]
+        placed = [(produced, target)]
         captions = None
         if fmt != "png" and srt.is_file() and srt.stat().st_size > 0:
             captions = target.with_suffix(".srt")
-            files.append((srt, captions))
-        _place(files)
+            placed.append((srt, captions))
+        files.place(placed)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     seconds = round(time.perf_counter() - started, 3)
@@ -313,26 +339,6 @@ def prepare(spec, values: dict) -> dict:
             ):
                 raise UserError(f"{p.flag}: {exc}") from None
         raise
-
-
-def _place(files: list[tuple[Path, Path]]) -> None:
-    """Copy each `src` beside its `dest` as a `.part` file, then rename them all.
-
-    Copy, not move: the scratch folder may be on another file system, and only
-    a rename within one folder is atomic. The renames come last, together, so
-    a video and its captions are replaced as a pair.
-    """
-    parts = []
-    try:
-        for src, dest in files:
-            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
-            parts.append((tmp, dest))
-            shutil.copyfile(src, tmp)
-        for tmp, dest in parts:
-            os.replace(tmp, dest)
-    finally:
-        for tmp, _ in parts:
-            tmp.unlink(missing_ok=True)
 
 
 def _clean_stale_scratch() -> None:

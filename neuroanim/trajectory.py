@@ -1,4 +1,4 @@
-"""Trajectories on disk: strict JSON, .npz and CSV, validated on load.
+"""Trajectories on disk: strict JSON and .npz validated on load; CSV for export.
 
 JSON is the exchange format (course pages' own widgets read it): no NaN/Infinity
 tokens, a schema id, a fixed key order, floats written with `repr` so they
@@ -6,7 +6,10 @@ round-trip exactly, columnar arrays. Identical runs give identical bytes (.npz
 too: its zip entries carry a fixed timestamp). Loading checks more than shapes:
 the recorded numbers must follow from each other (loss = L(w), every update
 w[t+1] = w[t] - lr * grad[t], the status), so a scene never replays a file whose
-story the maths does not support.
+story the maths does not support. Files may come from anyone, so their size is
+checked before anything is parsed or decompressed. CSV is written for
+spreadsheets only: it lacks the settings (lr, gate, seed, order, landscape) that
+the checks need, so it is never read back.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ import io
 import json
 import math
 import os
+import reprlib
+import struct
+import sys
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +38,31 @@ from .errors import UserError
 DESCENT_SCHEMA = "neuroanim.descent/1"
 NEURON_SCHEMA = "neuroanim.neuron/1"
 CURVE_POINTS = 241
-FORMATS = (".json", ".npz", ".csv")
+FORMATS = (".json", ".npz", ".csv")  # what `save` writes
+REPLAYABLE = (".json", ".npz")  # what `load` reads: CSV is an export only
 # Recorded numbers are compared with what they must equal after a round trip
 # through another implementation (a browser, another numpy): ~1e3 ulps of slack.
 RTOL, ATOL = 1e-9, 1e-12
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
+
+# Caps on what `load` will read, 4x the largest real file: a neuron run of
+# MAX_EPOCHS epochs (measured at 100k epochs: JSON 24.6 MB holding 1.9M values,
+# .npz 12.0 MB). An epoch adds to the JSON at most 11 floats of <= 24 characters
+# plus separators (< 300 bytes) and 19 values (11 floats, 4 order entries, 4 row
+# arrays); to the .npz 11 float64 and 4 int64 (120 bytes). The value cap bounds
+# what json.loads builds, which a file of "[]," would make 20x its size.
+MAX_JSON_BYTES = 4 * 300 * MAX_EPOCHS  # 120 MB
+MAX_JSON_VALUES = 4 * 20 * MAX_EPOCHS  # 8M commas and brackets
+MAX_NPZ_BYTES = 4 * 128 * MAX_EPOCHS  # 51.2 MB, on disk and decompressed
+_NPZ_DIRECTORY_BYTES = 1 << 16  # a real one lists 17 members in ~2 kB
+# The .npz member names `_npz_bytes` writes, both kinds of trajectory together.
+_NPZ_NAMES = frozenset(
+    "schema landscape landscape_formula landscape_w_min landscape_w_range lr w0 "
+    "steps tol status converged_step curve_w curve_loss w loss grad "
+    "gate epochs seed mode accuracy inputs targets b predictions grad_w grad_b "
+    "order".split()
+)
+_NPY_KINDS = "biufcUS"  # numbers and text; never objects, records or dates
 
 Trajectory = Descent | NeuronRun
 
@@ -48,6 +75,20 @@ class TrajectoryError(UserError):
         where = f"{path}: " if path is not None else ""
         what = f"field '{field}' " if field else ""
         super().__init__(f"{where}{what}{problem}")
+
+
+_SHORT = reprlib.Repr()  # a value from a file, shown in one short message
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 60
+
+
+def _shown(value) -> str:
+    return _SHORT.repr(value)
+
+
+def _clipped(text: str, limit: int = 160) -> str:
+    """An exception's text on one short line, for a message about a file."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # ----------------------------------------------------------------------- to dicts
@@ -140,12 +181,18 @@ def _number(doc, name, path, *, positive=False, integer=False, low=None) -> floa
     if isinstance(v, np.ndarray) and v.ndim == 0:
         v = v.item()
     if isinstance(v, bool) or not isinstance(v, int | float | np.number):
-        raise TrajectoryError(path, name, f"must be a number, got {v!r}")
-    if not math.isfinite(float(v)) or (positive and v <= 0):
+        raise TrajectoryError(path, name, f"must be a number, got {_shown(v)}")
+    try:
+        finite = math.isfinite(float(v))
+    except OverflowError:  # an int beyond any float
+        raise TrajectoryError(
+            path, name, f"is {_shown(v)}, too large to be a number here"
+        ) from None
+    if not finite or (positive and v <= 0):
         kind = "positive finite" if positive else "finite"
         raise TrajectoryError(path, name, f"must be a {kind} number")
     if low is not None and v < low:
-        raise TrajectoryError(path, name, f"is {v}, must be at least {low}")
+        raise TrajectoryError(path, name, f"is {_shown(v)}, must be at least {low}")
     if integer:
         if float(v) != int(v):
             raise TrajectoryError(path, name, "must be a whole number")
@@ -161,7 +208,7 @@ def _text(doc, name, path, choices=None) -> str:
         raise TrajectoryError(path, name, f"must be text, got {type(v).__name__}")
     if choices is not None and v not in choices:
         raise TrajectoryError(
-            path, name, f"is {v!r}, expected one of {', '.join(choices)}"
+            path, name, f"is {_shown(v)}, expected one of {', '.join(choices)}"
         )
     return v
 
@@ -201,7 +248,7 @@ def from_dict(doc: dict, path=None, expect: str | None = None) -> Trajectory:
         raise TrajectoryError(
             path,
             "schema",
-            f"is {schema!r}, expected {DESCENT_SCHEMA} or {NEURON_SCHEMA}",
+            f"is {_shown(schema)}, expected {DESCENT_SCHEMA} or {NEURON_SCHEMA}",
         )
     kind = kinds[schema]
     if expect is not None and kind != expect:
@@ -228,7 +275,7 @@ def _landscape_from(doc, path):
         ls = get_landscape(name)
     except KeyError:
         raise TrajectoryError(
-            path, "landscape.name", f"names an unknown landscape {name!r}"
+            path, "landscape.name", f"names an unknown landscape {_shown(name)}"
         ) from None
     _text(land, "landscape.formula", path)
     w_min = _number(land, "landscape.w_min", path)
@@ -372,7 +419,8 @@ def _neuron_from(doc, path) -> NeuronRun:
         raise TrajectoryError(
             path,
             "accuracy",
-            f"is {doc['accuracy']!r} but the final predictions give {run.accuracy!r}",
+            f"is {_shown(doc['accuracy'])} but the final predictions give "
+            f"{run.accuracy!r}",
         )
     return run
 
@@ -421,15 +469,8 @@ def _npz_bytes(traj: Trajectory) -> bytes:
 
 def _npz_load(path: Path) -> dict:
     """The arrays of an .npz file, regrouped into the JSON document's shape."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            raw = {k: data[k] for k in data.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise TrajectoryError(
-            path, None, f"is not a readable .npz file ({exc})"
-        ) from None
     doc: dict = {}
-    for k, v in raw.items():
+    for k, v in _npz_arrays(path).items():
         if v.ndim == 0:
             doc[k] = str(v) if v.dtype.kind in "US" else v.item()
         else:
@@ -445,6 +486,188 @@ def _npz_load(path: Path) -> dict:
             k[6:]: doc.pop(k) for k in ("curve_w", "curve_loss") if k in doc
         }
     return doc
+
+
+# What a damaged or hostile zip can raise on the way (zlib: a corrupt stream).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    RuntimeError,  # an encrypted member, an unknown compression method
+    ValueError,
+    struct.error,
+)
+
+
+def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every member's array, each .npy header checked before its data is read.
+
+    np.load would decompress a member whatever it declares (a 2 MB file can
+    unpack to gigabytes) and would list a zip's every entry first; so the zip's
+    directory, member names and sizes, and each header's dtype and shape are all
+    checked against the caps before a byte of array data is decompressed.
+    """
+    size = path.stat().st_size
+    if size > MAX_NPZ_BYTES:
+        raise TrajectoryError(
+            path,
+            None,
+            f"is {size:,} bytes, more than an .npz trajectory can be "
+            f"({MAX_NPZ_BYTES:,})",
+        )
+    try:
+        with path.open("rb") as fh:
+            _check_zip_directory(path, fh, size)
+            with zipfile.ZipFile(fh) as zf:
+                return _read_members(path, zf)
+    except TrajectoryError:
+        raise
+    except MemoryError:
+        raise TrajectoryError(path, None, "is too large to read") from None
+    except _ZIP_ERRORS as exc:
+        raise TrajectoryError(
+            path, None, f"is not a readable .npz file ({_clipped(str(exc))})"
+        ) from None
+
+
+def _check_zip_directory(path: Path, fh, size: int) -> None:
+    """Refuse a zip whose directory zipfile would spend long parsing.
+
+    zipfile reads the whole central directory into ZipInfo objects before
+    anything can be counted (600k tiny entries fit under the size cap and take
+    seconds and hundreds of MB), so its declared size is checked first, in the
+    end record zipfile itself uses: the last 22 bytes. Our writer and np.savez
+    add no zip comment and no zip64 end record (17 entries need neither).
+    """
+    if size < 22:
+        raise TrajectoryError(path, None, "is not a readable .npz file (too short)")
+    fh.seek(size - 22)
+    end = fh.read(22)
+    if end[:4] != b"PK\x05\x06" or end[-2:] != b"\x00\x00":
+        raise TrajectoryError(
+            path, None, "is not a readable .npz file (no zip end record, or a comment)"
+        )
+    if size >= 42:
+        fh.seek(size - 42)
+        if fh.read(4) == b"PK\x06\x07":
+            raise TrajectoryError(
+                path, None, "has a zip64 directory, which no trajectory needs"
+            )
+    directory = struct.unpack("<L", end[12:16])[0]
+    if directory > _NPZ_DIRECTORY_BYTES:
+        raise TrajectoryError(
+            path,
+            None,
+            f"has a {directory:,}-byte zip directory; a trajectory's is "
+            f"under {_NPZ_DIRECTORY_BYTES:,}",
+        )
+    fh.seek(0)
+
+
+def _read_members(path: Path, zf: zipfile.ZipFile) -> dict[str, np.ndarray]:
+    """Names and zip sizes, then every .npy header, then (all passed) the data."""
+    infos = zf.infolist()
+    if len(infos) > len(_NPZ_NAMES):
+        raise TrajectoryError(
+            path,
+            None,
+            f"holds {len(infos)} members, more than a trajectory's {len(_NPZ_NAMES)}",
+        )
+    names = [i.filename.removesuffix(".npy") for i in infos]
+    for info, name in zip(infos, names, strict=True):
+        if not info.filename.endswith(".npy") or name not in _NPZ_NAMES:
+            raise TrajectoryError(
+                path, None, f"holds an unexpected member {_shown(info.filename)}"
+            )
+        if names.count(name) > 1:
+            raise TrajectoryError(path, name, "is stored twice")
+        if info.file_size > MAX_NPZ_BYTES:
+            raise TrajectoryError(
+                path,
+                name,
+                f"unpacks to {info.file_size:,} bytes, more than {MAX_NPZ_BYTES:,}",
+            )
+    unpacked = sum(i.file_size for i in infos)
+    if unpacked > MAX_NPZ_BYTES:
+        raise TrajectoryError(
+            path, None, f"unpacks to {unpacked:,} bytes, more than {MAX_NPZ_BYTES:,}"
+        )
+    headers = {
+        name: _npy_header(path, zf, info, name)
+        for info, name in zip(infos, names, strict=True)
+    }
+    return {
+        name: _npy_data(path, zf, info, name, headers[name])
+        for info, name in zip(infos, names, strict=True)
+    }
+
+
+def _npy_header(path, zf, info, name):
+    """(shape, fortran_order, dtype, data bytes) from a member's .npy header."""
+    with zf.open(info) as fh:
+        try:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+        except ValueError as exc:
+            raise TrajectoryError(
+                path, name, f"is not a .npy array ({_clipped(str(exc))})"
+            ) from None
+    if dtype.hasobject or dtype.kind not in _NPY_KINDS or dtype.itemsize == 0:
+        raise TrajectoryError(
+            path,
+            name,
+            f"has dtype {_shown(str(dtype))}; an .npz trajectory holds "
+            "only numbers and text, never Python objects",
+        )
+    if any(n < 0 for n in shape):
+        raise TrajectoryError(path, name, f"declares a negative shape {shape}")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > MAX_NPZ_BYTES:
+        raise TrajectoryError(
+            path,
+            name,
+            f"declares shape {_shown(shape)} of {dtype}: {nbytes:,} bytes, "
+            f"more than {MAX_NPZ_BYTES:,}",
+        )
+    if nbytes > info.file_size:
+        raise TrajectoryError(
+            path,
+            name,
+            f"declares {nbytes:,} bytes but the member holds {info.file_size:,}",
+        )
+    return shape, fortran, dtype, nbytes
+
+
+def _npy_data(path, zf, info, name, header) -> np.ndarray:
+    """The member's array, read as plain bytes: no pickle can be involved.
+
+    The header is read again from the same open zip and must match the one
+    checked, so a file rewritten in between cannot slip a bigger array past.
+    """
+    shape, fortran, dtype, nbytes = header
+    with zf.open(info) as fh:
+        version = np.lib.format.read_magic(fh)
+        read = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        if read(fh) != (shape, fortran, dtype):
+            raise TrajectoryError(path, name, "changed while it was being read")
+        data = fh.read(nbytes)
+        extra = fh.read(1)  # and reaching the end checks the member's CRC
+    if len(data) != nbytes:
+        raise TrajectoryError(path, name, "is truncated")
+    if extra:
+        raise TrajectoryError(path, name, "has data after its array")
+    arr = np.frombuffer(data, dtype=dtype)
+    return arr.reshape(shape, order="F" if fortran else "C")
 
 
 def _csv_text(traj: Trajectory) -> str:
@@ -522,34 +745,96 @@ def save(traj: Trajectory, path) -> Path:
     return path
 
 
+def _json_load(path: Path) -> tuple[dict, list[str]]:
+    """The parsed document and any NaN/Infinity tokens it held, sizes capped first.
+
+    NaN/Infinity tokens are not JSON: they are read as floats only so that the
+    validation names the field holding one, and the file is refused after it.
+    """
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise TrajectoryError(
+            path,
+            None,
+            f"is {size:,} bytes, more than a trajectory can be ({MAX_JSON_BYTES:,})",
+        )
+    with path.open("rb") as fh:
+        data = fh.read(size + 1)  # read(n) allocates n bytes up front: not the cap
+    if len(data) > size:
+        raise TrajectoryError(path, None, "grew while it was being read")
+    values = data.count(b",") + data.count(b"[") + data.count(b"{")
+    if values > MAX_JSON_VALUES:
+        raise TrajectoryError(
+            path,
+            None,
+            f"holds about {values:,} values, more than a trajectory "
+            f"can have ({MAX_JSON_VALUES:,})",
+        )
+    tokens: list[str] = []
+    try:
+        doc = json.loads(
+            data.decode("utf-8"),
+            parse_constant=lambda c: tokens.append(c) or float(c),
+        )
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TrajectoryError(
+            path, None, f"is not valid JSON ({_clipped(str(exc))})"
+        ) from None
+    except ValueError:  # int(): more digits than sys.get_int_max_str_digits()
+        raise TrajectoryError(
+            path,
+            None,
+            "holds an integer too long to read (over "
+            f"{sys.get_int_max_str_digits()} digits)",
+        ) from None
+    except RecursionError:
+        raise TrajectoryError(
+            path, None, "nests arrays or objects too deeply to be a trajectory"
+        ) from None
+    except MemoryError:
+        raise TrajectoryError(path, None, "is too large to read") from None
+    return doc, tokens
+
+
 def load(path, expect: str | None = None) -> Trajectory:
     """Load and validate a .json or .npz trajectory; TrajectoryError names the field."""
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
         raise TrajectoryError(path, None, "does not exist or is not a file")
+    tokens: list[str] = []
     if suffix == ".npz":
         doc = _npz_load(path)
     elif suffix == ".json":
-        # NaN/Infinity tokens are not JSON: read them as floats only so that the
-        # validation below names the field holding one, then refuse the file.
-        tokens: list[str] = []
-        try:
-            doc = json.loads(
-                path.read_text(encoding="utf-8"),
-                parse_constant=lambda c: tokens.append(c) or float(c),
-            )
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise TrajectoryError(path, None, f"is not valid JSON ({exc})") from None
+        doc, tokens = _json_load(path)
+    elif suffix == ".csv":
+        raise TrajectoryError(
+            path,
+            None,
+            f"CSV is an export for spreadsheets; replay a {' or '.join(REPLAYABLE)} "
+            f"file (`neuroanim train ... -o {path.stem}.json` writes one)",
+        )
     else:
-        raise TrajectoryError(path, None, "has an unknown extension; use .json or .npz")
+        raise TrajectoryError(
+            path, None, f"has an unknown extension; use {' or '.join(REPLAYABLE)}"
+        )
     try:
         traj = from_dict(doc, path, expect)
     except TrajectoryError:
         raise
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise TrajectoryError(path, None, f"is inconsistent ({exc})") from None
-    if suffix == ".json" and tokens:
+    except (
+        ValueError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        ArithmeticError,
+        RecursionError,
+        MemoryError,
+    ) as exc:
+        raise TrajectoryError(
+            path, None, f"is inconsistent ({_clipped(str(exc))})"
+        ) from None
+    if tokens:
         raise TrajectoryError(
             path, None, f"holds a non-standard JSON token {tokens[0]}"
         )

@@ -13,19 +13,19 @@ import dataclasses
 import html
 import itertools
 import json
+import math
 import os
 import re
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
 
+from . import files
 from .errors import UserError
-from .trajectory import atomic_write
 
 VIDEO_FORMATS = ("mp4", "webm", "mov")
 BROWSER_VIDEO = {"webm": "video/webm", "mp4": "video/mp4"}  # <source> order: webm first
@@ -36,26 +36,8 @@ _SKIP_FACTOR = 1.5  # skip a GIF attempt predicted at more than this times the b
 
 
 def publish(path: Path, data: bytes) -> Path:
-    """`atomic_write`, then the usual file mode (0644 under umask 022).
-
-    The temporary file behind `atomic_write` is private (0600); files a web
-    server must read (page, captions, posters) need the mode a plain write gives.
-    """
-    path = Path(path)
-    atomic_write(path, data)
-    os.chmod(path, 0o666 & ~_umask())
-    return path
-
-
-def _umask() -> int:
-    """The process umask, read without changing it where Linux allows."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    umask = os.umask(0o022)  # elsewhere: set and restore at once
-    os.umask(umask)
-    return umask
+    """Write a file of the output folder atomically, readable by a web server."""
+    return files.atomic_write(Path(path), data)
 
 
 # --------------------------------------------------------------------- captions
@@ -212,13 +194,20 @@ def make_poster(video_path: Path, poster_path: Path) -> Path:
 
 
 # ---------------------------------------------------------------------- alt text
-def num(x: float, zeros: bool = False) -> str:
+def num(x: float, zeros: bool = False, tiny: bool = False) -> str:
     """A number as a reader would say it: 2 significant digits below 1, one
-    decimal up to 100, whole (with thousands commas) beyond; `zeros` keeps
-    trailing zeros (0.30) so losses read with their precision."""
+    decimal up to 100, whole (with thousands commas) beyond, powers of ten from
+    10^7; `zeros` keeps trailing zeros (0.30) so losses read with their
+    precision; `tiny` keeps a non-zero value under 0.0001 (a learning rate of
+    1e-320 is not 0), which otherwise reads 0."""
     x = float(x)
-    if abs(x) < 1e-4:
+    if x == 0 or not math.isfinite(x):
+        return "0" if x == 0 else str(x)
+    if abs(x) < 1e-4 and not tiny:
         return "0"
+    if abs(x) < 1e-4 or abs(x) >= 1e7:  # 1e141 needs no 142 digits
+        mant, _, exp = f"{x:.2g}".partition("e")
+        return f"{mant} × 10^{int(exp)}" if exp else mant
     if abs(x) >= 100:
         return f"{x:,.0f}"
     if abs(x) >= 1:
@@ -228,7 +217,7 @@ def num(x: float, zeros: bool = False) -> str:
 
 
 def _loss(x: float) -> str:
-    return "below 0.0001" if abs(x) < 1e-4 else num(x, zeros=True)
+    return "below 0.0001" if 0 <= x < 1e-4 else num(x, zeros=True)
 
 
 def _trend(first: float, last: float) -> str:
@@ -258,9 +247,9 @@ def _alt_descent(data: dict) -> str:
     if len(runs) == 1:
         r = runs[0]
         return (f"A ball rolls down the loss curve {where}, starting at w = {w0} with "
-                f"learning rate {num(r.lr)}: it {_is(r.verdict())}, final loss "
+                f"learning rate {num(r.lr, tiny=True)}: it {_is(r.verdict())}, final loss "
                 f"{_loss(r.loss[-1])} at w = {num(r.w[-1])}.")
-    parts = [f"{num(r.lr)}: {r.verdict()}, loss {_loss(r.loss[-1])}" for r in runs]
+    parts = [f"{num(r.lr, tiny=True)}: {r.verdict()}, loss {_loss(r.loss[-1])}" for r in runs]
     return (f"Balls rolling down the loss curve {where}, from w = {w0} at "
             f"{len(runs)} learning rates side by side: " + "; ".join(parts) + ".")
 
@@ -274,7 +263,7 @@ def _outputs(run) -> str:
 
 def _setting(run) -> str:
     per = ", one update per example" if run.mode == "per-example" else ""
-    return f"(learning rate {num(run.lr)}{per})"
+    return f"(learning rate {num(run.lr, tiny=True)}{per})"
 
 
 def _alt_gate(data: dict) -> str:
@@ -300,7 +289,7 @@ def _alt_loop(data: dict) -> str:
             f"(z = {num(st.z)}); error {num(st.error)}, squared error "
             f"{num(st.loss, True)}; gradients {num(st.grad_w[0])} and "
             f"{num(st.grad_w[1])} for the weights, {num(st.grad_b)} for the bias; "
-            f"with learning rate {num(st.lr)} the weights go from {num(st.w[0])} and "
+            f"with learning rate {num(st.lr, tiny=True)} the weights go from {num(st.w[0])} and "
             f"{num(st.w[1])} to {num(st.w_new[0])} and {num(st.w_new[1])}, the bias "
             f"from {num(st.b)} to {num(st.b_new)}. Repeated for {run.epochs} epochs, "
             f"the loss {_trend(run.loss[0], run.loss[-1])}.")
@@ -390,7 +379,7 @@ def fit_gif(render_at: Callable, out: Path, *, width: int, height: int,
                 lf, lw, lh, lb = tried[-1]
                 if lb * (f / lf) * (w * h) / (lw * lh) > _SKIP_FACTOR * budget:
                     continue
-            tmp = out.with_name(f".{out.stem}.fit-{uuid.uuid4().hex[:8]}.gif")
+            tmp = files.temp_beside(out, ".fit.gif")  # exclusive: no planted link
             temps.append(tmp)
             result = render_at(f, (w, h), tmp)
             size = Path(result.path).stat().st_size
@@ -451,7 +440,7 @@ def gif_from_video(video: Path, gif: Path, *, fps: float,
 
     video, gif = Path(video), Path(gif)
     rate = Fraction(fps).limit_denominator(1000)
-    tmp = gif.with_name(f".{gif.name}.{uuid.uuid4().hex[:8]}.part")
+    tmp = files.temp_beside(gif)
     try:
         with av.open(str(video)) as inp:
             ist = inp.streams.video[0]
@@ -490,7 +479,7 @@ def gif_from_video(video: Path, gif: Path, *, fps: float,
                 out.mux(ost.encode())
         if n == 0:
             raise UserError(f"{video}: no video frames to make a GIF from")
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~files.umask())
         os.replace(tmp, gif)
     finally:
         tmp.unlink(missing_ok=True)
@@ -568,6 +557,7 @@ def render_within_budget(spec, params: dict, *, budget: int = GIF_BUDGET, **kw):
         raise UserError(f"--theme: {theme!r} is not one of {', '.join(THEMES)}")
     w, h, fps = rd.plan("gif", kw.get("quality", "l"), kw.get("fps"),
                         kw.get("resolution"), kw.get("transparent", False))
+    spec.check_size(w, h)
     target = rd.output_path(spec, values, "gif", theme, kw.get("out"),
                             kw.get("out_dir", rd.DEFAULT_OUT_DIR))
     rd.check_writable(target.parent, create=False)  # render() creates it later
@@ -578,7 +568,7 @@ def render_within_budget(spec, params: dict, *, budget: int = GIF_BUDGET, **kw):
 
 # ------------------------------------------------------------------ finishing
 def poster_name(path: Path) -> Path:
-    return Path(path).with_name(Path(path).stem + ".poster.png")
+    return Path(path).with_name(files.poster_name(Path(path).name))
 
 
 def finish_output(result, scene: str, data: dict) -> dict:
@@ -592,8 +582,7 @@ def finish_output(result, scene: str, data: dict) -> dict:
     srt = Path(result.captions) if result.captions else None
     if srt is not None and srt.is_file():
         vtt = write_vtt(srt, srt.with_suffix(".vtt"))
-        captions = {"srt": os.path.relpath(srt, path.parent),
-                    "vtt": os.path.relpath(vtt, path.parent)}
+        captions = {"srt": srt.name, "vtt": vtt.name}
     poster = None
     if result.fmt in VIDEO_FORMATS:
         poster = make_poster(path, poster_name(path)).name
@@ -620,9 +609,20 @@ def _a(value) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _data_url(path: Path) -> str | None:
+VTT_MAX = 5_000_000  # bytes: far beyond any lesson's captions
+
+
+def _data_url(out_dir: Path, name: object) -> str | None:
+    """A captions file of the output folder as a data: URL, or None.
+
+    `name` comes from a manifest, which anyone may have edited: only a plain
+    `.vtt` name of a regular file inside `out_dir` is ever opened.
+    """
+    path = files.regular_file(out_dir, name)
+    if path is None or path.suffix != ".vtt":
+        return None
     try:
-        raw = path.read_bytes()
+        raw = files.read_bytes(path, VTT_MAX)
     except OSError:
         return None
     return "data:text/vtt;base64," + base64.b64encode(raw).decode("ascii")
@@ -656,7 +656,7 @@ def _media(out_dir: Path, name: str, entry: dict) -> str:
     size = ""
     if entry.get("width") and entry.get("height"):
         size = f' width="{int(entry["width"])}" height="{int(entry["height"])}"'
-    if not (out_dir / name).is_file():
+    if files.regular_file(out_dir, name) is None:
         return f'<p class="missing">{_a(name)} is missing: run the build again</p>'
     if fmt in BROWSER_VIDEO:
         poster = entry.get("poster")
@@ -664,7 +664,7 @@ def _media(out_dir: Path, name: str, entry: dict) -> str:
         track = ""
         caps = entry.get("captions") or {}
         if caps.get("vtt"):
-            src = _data_url(out_dir / caps["vtt"])
+            src = _data_url(out_dir, caps.get("vtt"))
             if src:
                 track = (f'<track kind="captions" srclang="en" label="English" '
                          f'src="{src}" default>')
@@ -853,15 +853,32 @@ def write_index(out_dir: Path, manifest: dict) -> Path:
     return path
 
 
-def load_manifest(path: Path) -> dict:
-    """Read a manifest.json for the preview; UserError names the file."""
+MANIFEST_MAX = 64_000_000  # bytes
+
+
+def load_manifest(path: Path, warn: Callable[[str], None] | None = None) -> dict:
+    """Read a manifest.json for the preview; UserError names the file.
+
+    Records that a build would not have written (a poster or captions path
+    outside the folder, fields of the wrong type) are left out, with a warning.
+    """
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(files.read_bytes(path, MANIFEST_MAX).decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"{path}: not a readable manifest ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("outputs", {}), dict):
         raise UserError(f"{path}: field 'outputs' must be an object of outputs")
+    if warn is None:
+        import sys
+
+        def warn(msg: str) -> None:
+            print(msg, file=sys.stderr)
+
+    doc["outputs"] = files.trusted_outputs(doc.get("outputs") or {}, path, warn)
+    for key in ("title", "manim"):
+        if not isinstance(doc.get(key), str | None):
+            doc[key] = None
     return doc
 
 
@@ -878,7 +895,7 @@ def preview(out_dir: Path, open_browser: bool = True) -> tuple[Path, bool]:
     out_dir = Path(out_dir)
     manifest = out_dir / "manifest.json"
     page = out_dir / "index.html"
-    if manifest.is_file():
+    if os.path.lexists(manifest):
         page = write_index(out_dir, load_manifest(manifest))
     elif not page.is_file():
         raise UserError(f"{out_dir}: no manifest.json or index.html; run "

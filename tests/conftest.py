@@ -22,6 +22,13 @@ def pytest_configure(config):
     import manim.utils.testing.frames_comparison as fc
 
     fc.MIN_CAIRO_VERSION = 0
+    # Text built outside a render (block and helper tests) goes to manim's
+    # default media/texts: keep that out of the checkout.
+    import tempfile
+
+    from manim import config as manim_config
+
+    manim_config.media_dir = tempfile.mkdtemp(prefix="neuroanim-test-media-")
 
 
 @pytest.fixture(autouse=True)

@@ -8,18 +8,24 @@ import json
 import os
 import subprocess
 import sys
+import time
+import tracemalloc
+import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neuroanim import trajectory as tio
+from neuroanim.cli import main
 from neuroanim.core import (
     GATES,
     LANDSCAPES,
+    MAX_EPOCHS,
     descend,
     get_landscape,
     preset_lr,
@@ -371,8 +377,208 @@ def test_tampered_npz_is_refused_naming_the_field(runs, tmp_path):
 
 def test_missing_file_and_unknown_extension_are_refused(runs, tmp_path):
     _refused(tmp_path / "nope.json", None)
-    path = tio.save(runs["neuron"], tmp_path / "n.csv")
+    path = tmp_path / "n.txt"
+    path.write_text(tio.dumps(runs["neuron"]))
     assert ".json or .npz" in _refused(path, None)
+
+
+def test_a_csv_export_is_refused_as_a_replay_with_a_way_forward(runs, tmp_path):
+    path = tio.save(runs["neuron"], tmp_path / "and.csv")
+    msg = _refused(path, None)
+    assert "CSV is an export for spreadsheets" in msg, msg
+    assert "replay a .json or .npz file" in msg and "-o and.json" in msg, msg
+
+
+def test_render_refuses_a_csv_trajectory_in_one_line_naming_the_flag(tmp_path):
+    csv_path, video = tmp_path / "and.csv", tmp_path / "and.gif"
+    runner = CliRunner()
+    trained = runner.invoke(
+        main, ["train", "neuron", "--epochs", "20", "-o", str(csv_path)]
+    )
+    assert trained.exit_code == 0 and csv_path.is_file(), trained.output
+    result = runner.invoke(
+        main, ["render", "and-gate", "--trajectory", str(csv_path), "-o", str(video)]
+    )
+    assert result.exit_code == 2, f"exit {result.exit_code}: {result.output}"
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert "--trajectory" in lines[0] and str(csv_path) in lines[0], lines[0]
+    assert "CSV is an export for spreadsheets" in lines[0], lines[0]
+    assert not video.exists(), "a refused render wrote a file"
+
+
+# ------------------------------------------------------ oversized and hostile files
+def _refused_cheaply(path, field: str | None, allowed: int = 4 << 20) -> str:
+    """`_refused`, within 2 s and without allocating more than `allowed` bytes."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        msg = _refused(path, field)
+    finally:
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak <= allowed, f"refusing {path.name} allocated {peak / 2**20:.0f} MiB"
+    assert elapsed < 2, f"refusing {path.name} took {elapsed:.1f} s"
+    return msg
+
+
+def test_the_caps_leave_four_times_room_for_the_largest_real_run():
+    # Full-precision floats (a per-example XOR run) and 1000-epoch steps,
+    # extrapolated to MAX_EPOCHS: the largest file `train neuron` can write.
+    small, big = (
+        train_neuron("XOR", lr=7.3, epochs=n, seed=5, mode="per-example")
+        for n in (1000, 2000)
+    )
+
+    def values(run):
+        text = tio.dumps(run)
+        return text.count(",") + text.count("[") + text.count("{")
+
+    for what, size, cap in [
+        ("JSON bytes", lambda r: len(tio.dumps(r)), tio.MAX_JSON_BYTES),
+        ("JSON values", values, tio.MAX_JSON_VALUES),
+        (".npz bytes", lambda r: len(tio.encode(r, ".npz")), tio.MAX_NPZ_BYTES),
+    ]:
+        per_epoch = (size(big) - size(small)) / 1000
+        largest = size(big) + per_epoch * (MAX_EPOCHS - big.epochs)
+        assert 3.5 * largest <= cap <= 6 * largest, (
+            f"{what}: cap {cap:,} for a largest real file of {largest:,.0f}"
+        )
+
+
+def test_json_over_the_size_cap_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "huge.json"
+    with path.open("wb") as fh:  # sparse: takes no disk
+        fh.truncate(tio.MAX_JSON_BYTES + 1)
+    assert "bytes" in _refused_cheaply(path, None)
+
+
+def test_json_holding_millions_of_tiny_values_is_refused_before_parsing(tmp_path):
+    # 12 MB of "[]," (two counted values each) would make json.loads build
+    # ~300 MB of empty lists.
+    path = tmp_path / "lists.json"
+    path.write_text("[" + "[]," * (tio.MAX_JSON_VALUES // 2 + 1) + "[]]")
+    size = path.stat().st_size
+    assert size < tio.MAX_JSON_BYTES, "the file must pass the byte cap"
+    msg = _refused_cheaply(path, None, allowed=size + (4 << 20))
+    assert "values" in msg, msg
+
+
+def test_json_integer_of_5001_digits_is_refused_naming_the_file(runs, tmp_path):
+    text = tio.dumps(runs["neuron"])
+    path = tmp_path / "digits.json"
+    path.write_text(text.replace('"seed":3', '"seed":' + "9" * 5001, 1))
+    assert "9" * 5001 in path.read_text(), "tamper did not apply"
+    assert "digits" in _refused(path, None)
+
+
+def test_json_integer_too_big_for_a_float_is_refused_naming_the_field(runs, tmp_path):
+    text = tio.dumps(runs["neuron"])
+    path = tmp_path / "big.json"
+    path.write_text(text.replace('"epochs":120', '"epochs":' + "9" * 4000, 1))
+    msg = _refused(path, "epochs")
+    assert "too large" in msg, msg
+    assert len(msg) < len(str(path)) + 200, f"message repeats the number: {msg}"
+
+
+def test_json_nested_100000_deep_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"schema":' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert "deeply" in _refused(path, None)
+
+
+def _good_members(runs, tmp_path) -> dict[str, bytes]:
+    good = tio.save(runs["neuron"], tmp_path / "good.npz")
+    with zipfile.ZipFile(good) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def _write_npz(path, members, comment: bytes = b"") -> Path:
+    """A deflated zip of (name, member) pairs, duplicates allowed.
+
+    A member is the bytes of a whole .npy file, or (shape, n): a float64 header
+    declaring `shape` followed by n zero bytes, which deflate to ~1/1000th.
+    """
+    zero = bytes(1 << 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about duplicate names
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, member in members:
+                with zf.open(name, "w", force_zip64=True) as fh:
+                    if isinstance(member, bytes):
+                        fh.write(member)
+                        continue
+                    shape, n = member
+                    header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+                    np.lib.format.write_array_header_1_0(fh, header)
+                    for start in range(0, n, len(zero)):
+                        fh.write(zero[: min(len(zero), n - start)])
+            zf.comment = comment
+    return path
+
+
+_CAP = tio.MAX_NPZ_BYTES
+
+
+@pytest.mark.parametrize(
+    ("case", "field", "words"),
+    [
+        ("an array declared at 2 GiB", "w", "declares"),
+        ("a member unpacking past the cap", "w", "unpacks"),
+        ("members unpacking past the cap together", None, "unpacks"),
+        ("an unknown member", None, "unexpected member"),
+        ("a member stored twice", "w", "twice"),
+        ("too many members", None, "members"),
+        ("a zip directory of thousands of entries", None, "directory"),
+        ("a zip comment", None, "comment"),
+        ("a file over the cap", None, "bytes"),
+    ],
+)
+def test_hostile_npz_is_refused_before_decompressing(
+    runs, tmp_path, case, field, words
+):
+    good = _good_members(runs, tmp_path)
+    members = list(good.items())
+    swap = {}
+    comment = b""
+    if case == "an array declared at 2 GiB":
+        swap = {"w.npy": ((2**28,), 1 << 20)}  # 2 GiB declared, 1 MiB held
+    elif case == "a member unpacking past the cap":
+        swap = {"w.npy": ((_CAP // 8 + 1,), _CAP + 8)}  # the whole bomb, honest
+    elif case == "members unpacking past the cap together":
+        n = _CAP // 3 // 8 + 1
+        swap = {k: ((n,), 8 * n) for k in ("w.npy", "b.npy", "loss.npy")}
+    elif case == "an unknown member":
+        members.append(("evil.npy", good["w.npy"]))
+    elif case == "a member stored twice":
+        members.append(("w.npy", good["w.npy"]))
+    elif case == "too many members":
+        members += [(f"extra{i}.npy", good["w.npy"]) for i in range(12)]
+    elif case == "a zip directory of thousands of entries":
+        members += [(f"{i}.npy", b"") for i in range(3000)]
+    elif case == "a zip comment":
+        comment = b"hello"
+    members = [(name, swap.get(name, m)) for name, m in members]
+    path = _write_npz(tmp_path / "hostile.npz", members, comment)
+    if case == "a file over the cap":
+        with path.open("r+b") as fh:  # sparse: takes no disk
+            fh.truncate(_CAP + 1)
+    assert path.stat().st_blocks * 512 < 8 << 20, "the test file should stay small"
+    msg = _refused_cheaply(path, field)
+    assert words in msg, msg
+
+
+def test_npz_written_by_numpy_itself_loads(runs, tmp_path):
+    run = runs["per-example"]
+    plain = tio.save(run, tmp_path / "plain.npz")
+    with np.load(plain, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    np.savez_compressed(tmp_path / "packed.npz", **arrays)
+    _same(run, tio.load(tmp_path / "packed.npz"))
+    fortran = {k: np.asfortranarray(v) if v.ndim == 2 else v for k, v in arrays.items()}
+    np.savez(tmp_path / "fortran.npz", **fortran)
+    _same(run, tio.load(tmp_path / "fortran.npz"))
 
 
 # ------------------------------------------------------------------- properties

