@@ -1,7 +1,9 @@
 """Colours and fonts for every scene, in a dark and a light variant.
 
 Scenes pick colours only through `current()`; the palette is Okabe-Ito
-(colour-blind safe), darkened where a colour would vanish on a white page.
+(colour-blind safe), darkened where a colour would vanish on a white page. Every
+colour that draws text or thin lines reaches WCAG AA's 4.5:1 against both the
+background and the panel fill in its theme (tests/test_theme.py computes it).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Theme:
     target_one: str  # examples whose target is 1
     target_zero: str  # examples whose target is 0
     lr_colors: tuple[str, ...]  # one per learning rate: crawl, good, bounce, diverge
+    # Fills only (a heatmap's cells, never text or lines): exempt from the 4.5:1.
     heat: tuple[str, str, str]  # diverging palette for 0, 0.5, 1
     font: str = FONT
 
@@ -53,6 +56,9 @@ DARK = Theme(
     heat=("#3B6FB6", "#1E222B", "#E08A2B"),
 )
 
+# On white the warm hues must be dark to be read (4.5:1 against the panel needs a
+# CIE lightness of about 46 or less): so they differ in hue and lightness, the
+# diverge red darkest, to stay apart for colour-blind eyes too.
 LIGHT = Theme(
     name="light",
     background="#FFFFFF",
@@ -60,15 +66,15 @@ LIGHT = Theme(
     muted="#4B5563",
     axis="#4B5563",
     panel="#F1F3F7",
-    accent="#B8860B",
+    accent="#7D6800",  # dark Okabe-Ito yellow (olive gold), apart from the oranges
     curve="#0072B2",
-    ball="#C45A00",
+    ball="#B04F00",
     minimum="#007A5A",
     good="#007A5A",
-    bad="#C8401A",
-    target_one="#C45A00",
+    bad="#A62D27",
+    target_one="#B04F00",
     target_zero="#0072B2",
-    lr_colors=("#0072B2", "#007A5A", "#C47A00", "#C8401A"),
+    lr_colors=("#0072B2", "#007A5A", "#A35B00", "#A62D27"),
     heat=("#2F64A8", "#F4F4F4", "#D9731C"),
 )
 

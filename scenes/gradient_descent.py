@@ -9,6 +9,7 @@ import numpy as np
 from manim import *
 
 from neuroanim import core
+from neuroanim.core.descent import plot_window
 from neuroanim.draw import (
     BODY,
     SMALL,
@@ -123,22 +124,6 @@ def lane_slots(runs: list[core.Descent], presets: list[str | None]) -> list[int]
         for i, j in zip(order, picks, strict=True):
             slots[i] = free[j]
     return [int(s) for s in slots]
-
-
-def plot_window(landscape: core.Landscape, runs: list[core.Descent]):
-    """(x0, x1, y0, y1): the landscape's range widened to every start and every step
-    of a run that stayed bounded; y spans the curve over that range."""
-    x0, x1 = landscape.w_range
-    keep = [r.w for r in runs if not r.stopped] + [r.w[:1] for r in runs]
-    lo = min(float(np.min(w)) for w in keep)
-    hi = max(float(np.max(w)) for w in keep)
-    pad = 0.05 * (x1 - x0)
-    x0, x1 = min(x0, lo - pad), max(x1, hi + pad)
-    ws = np.linspace(x0, x1, 801)
-    with np.errstate(all="ignore"):
-        ls = landscape.loss(ws)
-    y0, y1 = min(0.0, float(np.min(ls))), float(np.max(ls))
-    return x0, x1, y0, y1
 
 
 def clip_below(xs: np.ndarray, ys: np.ndarray, top: float):

@@ -17,7 +17,7 @@ from neuroanim.core import (
     get_landscape,
     preset_lr,
 )
-from neuroanim.core.descent import PRESET_FACTORS
+from neuroanim.core.descent import PRESET_FACTORS, overshoots, plot_window
 
 NAMES = sorted(LANDSCAPES)
 
@@ -214,6 +214,105 @@ def test_double_well_start_decides_the_valley():
         end = descend(ls, w0, lr, 200).w[-1]
         want = left if w0 < hump else right
         assert end == pytest.approx(want, abs=1e-3), f"start {w0:.3f} ended at {end}"
+
+
+# -------------------------------------------------- the diverge preset on a plot
+def _three_growing_bounces(w: np.ndarray, m: float, x0: float, x1: float):
+    """The first step k from which three successive steps overshoot m, each bounce
+    wider than the one before, every landing in [x0, x1]; None if there is none.
+
+    A bounce is wider when its swing |w[j+1] - w[j]| is longer and it lands farther
+    from m than the landing before last (on the same side: |w - m| alone alternates
+    in a lopsided valley). Visibly wider: the third swing is 20% over the first."""
+    d = w - m  # (T,)
+    for k in range(len(d) - 3):
+        seg, ws = d[k : k + 4], w[k : k + 4]
+        swing = np.abs(np.diff(seg))  # (3,)
+        if (
+            np.all(seg[1:] * seg[:-1] < 0)
+            and np.all((x0 <= ws) & (ws <= x1))
+            and swing[0] < swing[1] < swing[2]
+            and abs(seg[2]) > abs(seg[0])
+            and abs(seg[3]) > abs(seg[1])
+            and swing[2] >= 1.2 * swing[0]
+        ):
+            return k
+    return None
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("alone", [True, False], ids=["alone", "with-all-presets"])
+def test_diverge_preset_bounces_wider_three_times_inside_the_plot(name, alone):
+    # The lesson: big steps overshoot and every bounce is wider. The recorded run
+    # must show that inside the window a plot of it draws, before the ball leaves.
+    ls = get_landscape(name)
+    runs = [descend(ls, None, preset_lr(ls, p), 30) for p in PRESETS]
+    run = runs[-1]
+    x0, x1, _, _ = plot_window(ls, [run] if alone else runs)
+    k = _three_growing_bounces(run.w, ls.w_min, x0, x1)
+    assert k is not None, (
+        f"{name}: no three growing bounces inside w in [{x0:.2f}, {x1:.2f}]; "
+        f"w = {np.round(run.w[:10], 3)}"
+    )
+    assert run.status == "diverged", f"{name}: the diverge preset {run.status}"
+
+
+def test_diverge_preset_on_the_bowl_grows_a_quarter_a_step_then_flies_off():
+    ls = get_landscape("bowl")
+    run = descend(ls, None, preset_lr(ls, "diverge"), 30)
+    assert run.lr == pytest.approx(0.75), f"lr {run.lr}"
+    dist = run.w - ls.w_min
+    np.testing.assert_allclose(dist, -3.0 * (-1.25) ** np.arange(len(dist)), rtol=1e-12)
+    x0, x1, y0, y1 = plot_window(ls, [run])
+    inside = (run.w >= x0) & (run.w <= x1) & (run.loss <= y1)
+    assert inside[:4].all() and not inside[4:].any(), (
+        f"the start and three bounces should be on the plot, then none: {inside}"
+    )
+    assert run.stopped and run.verdict() == f"flew off after {run.n_steps} steps", (
+        run.verdict()
+    )
+
+
+def test_window_holds_every_start_and_every_step_of_a_run_that_did_not_diverge():
+    ls = get_landscape("bowl")
+    runs = [descend(ls, 40.0, 0.01, 30), descend(ls, None, 0.5, 30)]
+    x0, x1, y0, y1 = plot_window(ls, runs)
+    lo, hi = ls.w_range
+    assert x0 <= lo and hi < 40.0 < x1, f"window {x0}..{x1} misses the start 40"
+    for r in runs:
+        assert np.all((r.w >= x0) & (r.w <= x1) & (r.loss <= y1)), "a step is cut off"
+    ws = np.linspace(x0, x1, 1001)
+    assert y0 == 0.0 and y1 == pytest.approx(float(ls.loss(ws).max()), rel=1e-3)
+    assert plot_window(ls, [descend(ls, None, 0.2, 30)])[:2] == pytest.approx(
+        (lo, hi)
+    ), "a run inside the landscape's range should not widen it"
+
+
+def test_window_keeps_only_the_first_bounces_of_a_diverged_run():
+    ls = get_landscape("bowl")
+    lo, hi = ls.w_range
+    # Factor -1.1: bounded for 30 steps (|w - 2| reaches 52) but diverged.
+    wide = descend(ls, None, 0.7, 30)
+    assert wide.status == "diverged" and not wide.stopped, wide.status
+    x0, x1, _, _ = plot_window(ls, [wide])
+    over = np.flatnonzero(overshoots(ls, wide.w))
+    shown = wide.w[: over[2] + 2]  # the start and three overshoots
+    assert x0 <= shown.min() and shown.max() <= x1, f"{shown} not all in {x0}..{x1}"
+    assert x1 - x0 < 2 * (hi - lo), f"window {x0}..{x1} follows the whole run"
+    # A huge step lands far away at once: the window stays the landscape's.
+    for lr in (10.0, 1000.0):
+        far = descend(ls, None, lr, 30)
+        assert plot_window(ls, [far])[:2] == pytest.approx((lo, hi)), lr
+
+
+def test_overshoots_count_crossings_of_the_valley_landed_in():
+    ls = get_landscape("double-well")
+    left, right = ls.minima
+    # Jumping from the right wall into the left valley is no overshoot of either.
+    w = np.array(
+        [1.5, -0.5, left + 0.05, left - 0.1, left + 0.1, right - 0.2, right + 0.2]
+    )
+    assert overshoots(ls, w).tolist() == [False, False, True, True, False, True]
 
 
 # -------------------------------------------------------------- classification edges

@@ -19,9 +19,17 @@ PRESET_FACTORS = {
     # losses would coincide with bouncy's -0.5 on a symmetric bowl)
     "good": 0.6 / 2,
     "bouncy": 1.5 / 2,  # lr = 0.75/a: factor -0.5, overshoots and bounces in
-    "diverge": 1.2,  # lr = 1.2/a: factor -1.4, every bounce grows
+    # diverge: lr = 1.125/a, factor -1.25: just past 1/a, every bounce a quarter
+    # wider than the last, so the first three fit on a plot (`plot_window`) before
+    # the ball flies off the bowl (lr 0.75 there; factor -1.4 left the plot at the
+    # first step). In the curved valleys the bounces grow until the steepening
+    # walls hold them: a bounce that never settles, still "diverged" (`classify`).
+    "diverge": 2.25 / 2,
 }
 PRESETS = tuple(PRESET_FACTORS)
+
+SHOWN_BOUNCES = 3  # a diverged run's overshoots that a plot keeps in view
+REACH = 1.0  # ... while they stay within this many plotting widths of the range
 
 
 def _landscape(landscape: Landscape | str) -> Landscape:
@@ -156,6 +164,60 @@ def classify(
             return "diverged"
         return "overshooting"
     return "converged" if arrived else "crawling"
+
+
+def overshoots(landscape: Landscape | str, w: np.ndarray) -> np.ndarray:
+    """(T - 1,) True where step k -> k + 1 crosses the bottom of the valley it lands
+    in (the local minimum nearest w[k + 1]): the ball went past it."""
+    ls = _landscape(landscape)
+    w = np.asarray(w, dtype=float)  # (T,)
+    minima = np.asarray(ls.minima)  # (M,)
+    m = minima[np.argmin(np.abs(w[1:, None] - minima[None, :]), axis=1)]  # (T - 1,)
+    return (w[:-1] - m) * (w[1:] - m) < 0
+
+
+def shown_weights(landscape: Landscape | str, run: Descent) -> np.ndarray:
+    """The recorded weights a plot of `run` must hold.
+
+    Every step of a run that did not diverge. A diverged run needs only its start
+    and its first SHOWN_BOUNCES overshoots, so the growing bounces are seen before
+    the ball leaves the plot: a plot of every step would shrink them to nothing.
+    Those stop at the first step more than REACH plotting widths outside the
+    landscape's range (a huge lr jumps far away at once: no plot should follow).
+    """
+    ls = _landscape(landscape)
+    w = run.w  # (T,)
+    if run.status != "diverged":
+        return w
+    over = np.flatnonzero(overshoots(ls, w))
+    end = int(over[SHOWN_BOUNCES - 1]) + 2 if over.size >= SHOWN_BOUNCES else len(w)
+    lo, hi = ls.w_range
+    reach = REACH * (hi - lo)
+    far = np.flatnonzero((w[1:end] < lo - reach) | (w[1:end] > hi + reach))
+    return w[: int(far[0]) + 1] if far.size else w[:end]
+
+
+def plot_window(
+    landscape: Landscape | str, runs: list[Descent]
+) -> tuple[float, float, float, float]:
+    """(w0, w1, loss0, loss1): the window a plot of `runs` on `landscape` shows.
+
+    The landscape's range widened to every start and to every `shown_weights`
+    step, padded by 5% of the range; the loss spans the curve over that range
+    (and 0). One window for every panel, so the panels compare.
+    """
+    ls = _landscape(landscape)
+    x0, x1 = ls.w_range
+    keep = [r.w[:1] for r in runs] + [shown_weights(ls, r) for r in runs]
+    if keep:
+        lo = min(float(np.min(w)) for w in keep)
+        hi = max(float(np.max(w)) for w in keep)
+        pad = 0.05 * (x1 - x0)
+        x0, x1 = min(x0, lo - pad), max(x1, hi + pad)
+    ws = np.linspace(x0, x1, 801)  # (801,)
+    with np.errstate(all="ignore"):
+        loss = ls.loss(ws)  # (801,)
+    return float(x0), float(x1), min(0.0, float(np.min(loss))), float(np.max(loss))
 
 
 def descend(
