@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 
-from . import files, registry, render, web
+from . import files, finish, gif, page, registry, render
 from . import trajectory as traj_io
 from .errors import UserError
 from .lesson import Figure, Lesson, LessonError, Output
@@ -49,8 +49,9 @@ MANIFEST_SCHEMA = "neuroanim.manifest/1"
 MANIFEST = "manifest.json"
 MANIFEST_MAX = 64_000_000  # bytes; a lesson's manifest is a few KB per output
 LOCK = ".neuroanim.lock"
-PIPELINE = ("neuroanim.render", "neuroanim.registry")  # code every render runs
-GIF_PIPELINE = ("neuroanim.web",)  # fit_gif decides a GIF's fps and size
+PIPELINE = ("neuroanim.render", "neuroanim.registry",  # code every render runs
+            "neuroanim.finish")  # captions, poster, alt text of every output
+GIF_PIPELINE = ("neuroanim.gif",)  # fit_gif decides a GIF's fps and size
 VERSIONED = ("manim", "av", "pillow", "numpy")  # their code shapes the bytes
 PART_MAX_AGE = 600  # seconds; older `.part` files are leftovers of a killed build
 TIMINGS = "build-timings.json"  # in render.cache_dir(): CPU seconds per output
@@ -473,16 +474,16 @@ def render_output(task: dict) -> dict:
                       progress=False)
         notes: list[str] = []
         if task["fmt"] == "gif":  # one mp4 render, transcoded down to the budget
-            with web.gif_renderer(spec, task["values"], **common) as render_at:
-                result, notes = web.fit_gif(
+            with gif.gif_renderer(spec, task["values"], **common) as render_at:
+                result, notes = gif.fit_gif(
                     render_at, out, width=task["width"], height=task["height"],
                     fps=task["fps"], budget=task["budget"],
-                    min_width=min(web.GIF_MIN_WIDTH, task["width"]))
+                    min_width=min(gif.GIF_MIN_WIDTH, task["width"]))
         else:
             result = render.render(spec, task["values"], fmt=task["fmt"], out=out,
                                    fps=task["fps"],
                                    resolution=(task["width"], task["height"]), **common)
-        extra = web.finish_output(result, task["scene"], task["data"])
+        extra = finish.finish_output(result, task["scene"], task["data"])
         return {"ok": True, "result": result, "notes": list(notes), "extra": extra,
                 "seconds": time.perf_counter() - started,
                 "cpu": time.process_time() - cpu0}
@@ -703,7 +704,7 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
 
         if todo:
             _run(plan, todo, workers, emit, total, events)
-        index = web.write_index(out_dir, manifest)  # the preview page, every build
+        index = page.write_index(out_dir, manifest)  # the preview page, every build
     return Report(events, time.perf_counter() - started, jobs, out_dir, index)
 
 
@@ -799,11 +800,11 @@ def progress_line(ev: Event, width: int = 28) -> str:
     """`[ 3/12] done     and-gate.mp4   12.3 s   1.2 MB  (changed)`."""
     head = f"[{ev.index:>{len(str(ev.total))}}/{ev.total}] {ev.status:<8} {ev.name:<{width}}"
     if ev.status == "skipped":
-        return f"{head}       -  {web.human_size(ev.bytes):>8}  ({ev.reason})"
+        return f"{head}       -  {page.human_size(ev.bytes):>8}  ({ev.reason})"
     if ev.status == "failed":
         return f"{head} {ev.seconds:5.1f} s  {ev.error}"
     notes = f"; {'; '.join(ev.notes)}" if ev.notes else ""
-    return f"{head} {ev.seconds:5.1f} s  {web.human_size(ev.bytes):>8}  ({ev.reason}{notes})"
+    return f"{head} {ev.seconds:5.1f} s  {page.human_size(ev.bytes):>8}  ({ev.reason}{notes})"
 
 
 def summary(report: Report) -> list[str]:

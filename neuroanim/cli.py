@@ -159,19 +159,19 @@ def _render_command(spec: registry.SceneSpec) -> click.Command:
     @fail_cleanly
     def run(fmt, quality, theme, transparent, out, fps, resolution, verbose,
             gif_budget, **given):
-        from . import web
+        from . import finish, gif
         from .render import prepare
 
         given = {k: v for k, v in given.items() if v not in (None, ())}
-        budget = web.parse_budget(gif_budget)
+        budget = gif.parse_budget(gif_budget)
         with _sigterm_unwinds():
             data = prepare(spec, spec.resolve(given))  # trained once, used twice
-            result, notes = web.render_within_budget(
+            result, notes = gif.render_within_budget(
                 spec, given, budget=budget, fmt=fmt, quality=quality, theme=theme,
                 transparent=transparent, out=out, fps=fps, resolution=resolution,
                 verbose=verbose, data=data)
             # Poster, WebVTT captions and alt text, as a lesson build adds them.
-            extra = web.finish_output(result, spec.name, data)
+            extra = finish.finish_output(result, spec.name, data)
         say(_summary(result))
         for line in notes:
             say(f"  {line}")
@@ -253,7 +253,7 @@ def render() -> None:
 
 
 def _summary(result) -> str:
-    from .web import human_size  # decimal units, as GIF budgets are
+    from .page import human_size  # decimal units, as GIF budgets are
 
     size = human_size(result.bytes)
     if result.fmt == "png":
@@ -311,7 +311,7 @@ def preview(out_dir: Path, no_open: bool) -> None:
       neuroanim preview
       neuroanim preview -o site/figures --no-open
     """
-    from .web import preview as open_preview
+    from .page import preview as open_preview
 
     page, opened = open_preview(out_dir, open_browser=not no_open)
     say(page)

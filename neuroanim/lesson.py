@@ -21,7 +21,7 @@ from typing import Any
 from . import files, registry, render
 from . import theme as themes
 from .errors import UserError
-from .web import parse_budget
+from .gif import parse_budget
 
 BUILT_IN = "<built-in lesson>"
 DEFAULT_GIF_BUDGET = 2_000_000  # bytes; course pages load GIFs eagerly

@@ -53,8 +53,9 @@ class SceneSpec:
         if values.get("trajectory") and self.file_decides:
             given = {k.replace("-", "_"): v for k, v in (given or {}).items()
                      if v is not None and v != ()}
-            clash = [p.flag for p in self.params
-                     if p.name in self.file_decides and p.name in given]
+            clash = [p.flag for p in self.params  # a default is no choice
+                     if p.name in self.file_decides and p.name in given
+                     and p.parse(given[p.name]) != p.default]
             if clash:
                 raise UserError(
                     f"{', '.join(clash)}: the --trajectory file decides "

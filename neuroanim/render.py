@@ -453,7 +453,7 @@ def _run_manim(spec, values, data, scratch: Path, *, fmt, w, h, fps, theme,
     if not produced.is_file():
         raise RuntimeError(f"manim reported {produced} but wrote no file")
     if fmt == "gif":
-        from .web import gif_from_video
+        from .transcode import gif_from_video
 
         produced = gif_from_video(produced, produced.with_suffix(".gif"), fps=fps)
     return produced

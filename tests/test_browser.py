@@ -208,7 +208,7 @@ def test_snippets_work_on_a_served_course_page(served, driver):
 
 
 def test_page_shows_sizes_durations_and_alt_text(built, driver):
-    from neuroanim.web import human_size
+    from neuroanim.page import human_size
 
     out, manifest = built
     driver.get((out / "index.html").as_uri())

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from neuroanim import build, files, lesson, registry, render, web
+from neuroanim import build, files, lesson, registry, render
+from neuroanim.alt import alt_text
 from neuroanim.cli import main
 from tests import tiny_scene  # noqa: F401  (registers "tiny")
 from tests.test_cli import ROOT, WITH_TINY, subprocess_env
@@ -332,7 +333,7 @@ def test_a_closed_pipe_stops_the_printing_not_the_build(tmp_path):
 
 # --------------------------------------------------------------- surprises
 @pytest.mark.parametrize("extra", [["--gate", "OR"], ["--epochs", "7"],
-                                   ["--gate", "AND", "--seed", "3"]])
+                                   ["--gate", "OR", "--seed", "3"]])
 def test_options_the_trajectory_file_decides_are_refused(tmp_path, extra):
     res = run("train", "neuron", "-o", str(tmp_path / "and.json"))
     assert res.exit_code == 0, res.output
@@ -395,13 +396,13 @@ def test_a_start_too_far_out_names_the_range_that_is_allowed():
 def test_alt_text_keeps_a_tiny_learning_rate_and_shortens_huge_losses():
     core = registry.core
     tiny_lr = core.descend("bowl", lr=1e-320, steps=3)
-    text = web.alt_text("gradient-descent", {"landscape": "bowl", "runs": [tiny_lr],
+    text = alt_text("gradient-descent", {"landscape": "bowl", "runs": [tiny_lr],
                                              "presets": [None]})
     assert "learning rate 1 × 10^-320" in text, text
     ls = core.get_landscape("asymmetric")
     off = core.descend(ls, lr=300, steps=5)  # thrown far up the exponential wall
     assert off.loss.max() > 1e100
-    text = web.alt_text("gradient-descent", {"landscape": ls.name, "runs": [off],
+    text = alt_text("gradient-descent", {"landscape": ls.name, "runs": [off],
                                              "presets": [None]})
     assert max(len(tok) for tok in text.replace(",", " ").split()) < 20, text
 

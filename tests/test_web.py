@@ -1,4 +1,7 @@
-"""Course-page delivery: WebVTT, posters, alt text, GIF budgets, the preview page."""
+"""Course-page delivery: WebVTT, posters, alt text, GIF budgets, the preview page.
+
+One file over neuroanim.captions, .posters, .alt, .gif, .transcode, .finish and .page.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +24,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from neuroanim import registry, web
+from neuroanim import captions, finish, gif, posters, registry, transcode
+from neuroanim.alt import alt_text
 from neuroanim.errors import UserError
+from neuroanim.page import render_index, write_index
 from neuroanim.render import describe, render
 from tests import tiny_scene
 
@@ -55,14 +60,14 @@ def build_small_set(out_dir: Path, resolution=(320, 180), fps: float = 10) -> di
         kw = {"theme": theme, "data": data}
         notes: list[str] = []
         if fmt == "gif":  # as a lesson build makes GIFs: one render, fitted to budget
-            with web.gif_renderer(tiny_scene.SPEC, options, **kw) as render_at:
-                result, notes = web.fit_gif(render_at, out_dir / name,
+            with gif.gif_renderer(tiny_scene.SPEC, options, **kw) as render_at:
+                result, notes = gif.fit_gif(render_at, out_dir / name,
                                             width=resolution[0], height=resolution[1],
-                                            fps=fps, budget=web.GIF_BUDGET)
+                                            fps=fps, budget=gif.GIF_BUDGET)
         else:
             result = render("tiny", options, fmt=fmt, resolution=resolution, fps=fps,
                             out=out_dir / name, **kw)
-        extra = web.finish_output(result, "tiny", data)
+        extra = finish.finish_output(result, "tiny", data)
         outputs[name] = {
             "figure": figure, "scene": "tiny", "options": options, "format": fmt,
             "theme": theme, "quality": "l", "key": "0" * 64,
@@ -75,7 +80,7 @@ def build_small_set(out_dir: Path, resolution=(320, 180), fps: float = 10) -> di
         }
     manifest = {"schema": "neuroanim.manifest/1", "manim": version("manim"),
                 "outputs": outputs}
-    web.write_index(out_dir, manifest)
+    write_index(out_dir, manifest)
     return manifest
 
 
@@ -178,7 +183,7 @@ def test_vtt_of_a_real_manim_srt_matches_the_scene_timings(tmp_path):
     result = render("tiny", {"seconds": seconds}, fmt="mp4", resolution=(160, 90),
                     fps=5, out=tmp_path / "t.mp4")
     assert result.captions and result.captions.is_file(), "manim wrote no .srt"
-    vtt = web.write_vtt(result.captions, tmp_path / "t.vtt")
+    vtt = captions.write_vtt(result.captions, tmp_path / "t.vtt")
     srt_cues = read_srt(result.captions.read_text())
     vtt_cues = read_vtt(vtt.read_text())
     assert vtt_cues == srt_cues, f"VTT {vtt_cues} differs from its SRT {srt_cues}"
@@ -209,7 +214,7 @@ def test_srt_to_vtt_keeps_times_and_text_and_escapes_markup(cues, crlf, bom):
     srt = "\n\n".join(blocks) + "\n"
     if crlf:
         srt = srt.replace("\n", "\r\n")
-    vtt = web.srt_to_vtt(("\ufeff" if bom else "") + srt)
+    vtt = captions.srt_to_vtt(("\ufeff" if bom else "") + srt)
     got = read_vtt(vtt)
     want = sorted(((s, s + d, "\n".join(lines)) for s, d, lines in cues),
                   key=lambda c: c[0])  # stable: equal starts keep file order
@@ -220,13 +225,14 @@ def test_srt_to_vtt_keeps_times_and_text_and_escapes_markup(cues, crlf, bom):
 
 def test_srt_errors_name_the_cue_and_the_file(tmp_path):
     with pytest.raises(UserError, match="SRT cue 2: no"):
-        web.srt_to_vtt("1\n00:00:00,000 --> 00:00:01,000\nok\n\n2\n00:00:01 -> x\nno\n")
+        captions.srt_to_vtt("1\n00:00:00,000 --> 00:00:01,000\nok\n\n"
+                            "2\n00:00:01 -> x\nno\n")
     with pytest.raises(UserError, match="cue 1: ends before it starts"):
-        web.srt_to_vtt("1\n00:00:02,000 --> 00:00:01,000\nback\n")
+        captions.srt_to_vtt("1\n00:00:02,000 --> 00:00:01,000\nback\n")
     bad = tmp_path / "bad.srt"
     bad.write_text("garbage\n")
     with pytest.raises(UserError, match=r"bad\.srt: SRT cue 1"):
-        web.write_vtt(bad, tmp_path / "bad.vtt")
+        captions.write_vtt(bad, tmp_path / "bad.vtt")
     assert not (tmp_path / "bad.vtt").exists(), "a failed conversion left a .vtt"
 
 
@@ -253,7 +259,7 @@ def test_poster_is_the_finished_picture_not_a_black_or_faded_frame(tmp_path):
     frames = [black] * 5 + [partial] * 5 + [full] * 5 + [black] * 5  # fade to black
     video = tmp_path / "v.mp4"
     _synthetic_video(video, frames)
-    poster = web.make_poster(video, tmp_path / "v.poster.png")
+    poster = posters.make_poster(video, tmp_path / "v.poster.png")
     img = np.asarray(Image.open(poster).convert("RGB")).astype(int)
     assert img.shape == full.shape, f"poster {img.shape} is not the video's size"
     diff = np.abs(img - full).mean()
@@ -267,7 +273,7 @@ def test_poster_of_a_real_render_is_its_final_frame(tmp_path):
                    out=tmp_path / "t.mp4")
     still = render("tiny", {"seconds": 0.6}, fmt="png", resolution=size,
                    out=tmp_path / "t.png")  # manim's own last frame
-    poster = web.make_poster(video.path, tmp_path / "t.poster.png")
+    poster = posters.make_poster(video.path, tmp_path / "t.poster.png")
     a = np.asarray(Image.open(poster).convert("RGB")).astype(int)
     b = np.asarray(Image.open(still.path).convert("RGB")).astype(int)
     assert a.shape == b.shape, f"poster {a.shape} vs still {b.shape}"
@@ -280,7 +286,7 @@ def test_poster_of_a_transparent_webm_keeps_its_alpha(tmp_path):
     video = render("tiny", {"seconds": 0.4}, fmt="webm", fps=5, out=tmp_path / "t.webm",
                    **kw)
     still = render("tiny", {"seconds": 0.4}, fmt="png", out=tmp_path / "t.png", **kw)
-    poster = Image.open(web.make_poster(video.path, tmp_path / "t.poster.png"))
+    poster = Image.open(posters.make_poster(video.path, tmp_path / "t.poster.png"))
     assert poster.mode == "RGBA", f"poster mode {poster.mode}, expected RGBA"
     alpha = np.asarray(poster)[..., 3].astype(int)
     want = np.asarray(Image.open(still.path))[..., 3].astype(int)  # manim's last frame
@@ -329,7 +335,7 @@ def prepared(scene: str, options: dict) -> dict:
 def test_gate_alt_text_holds_the_runs_numbers(gate):
     data = prepared("and-gate", {"gate": gate, "epochs": 400})
     run = data["run"]
-    alt = web.alt_text("and-gate", data)
+    alt = alt_text("and-gate", data)
     m = re.search(rf"learning {gate} .*after (\d+) epochs the loss \w+ (?:\w+ )?from "
                   rf"{NUM} to {NUM}; weights {NUM} and {NUM}, bias {NUM}", alt)
     assert m, f"alt text lacks the run's story: {alt}"
@@ -347,7 +353,7 @@ def test_gate_alt_text_holds_the_runs_numbers(gate):
 
 def test_descent_alt_text_names_every_rate_with_its_verdict_and_loss():
     data = prepared("gradient-descent", {"steps": 30})
-    alt = web.alt_text("gradient-descent", data)
+    alt = alt_text("gradient-descent", data)
     assert "L(w) = 1.5 (w - 2)²" in alt, alt
     parts = re.findall(rf"(\d[\d.]*): ([^;,]+), loss (below 0\.0001|{NUM})", alt)
     assert len(parts) == len(data["runs"]) == 4, f"{len(parts)} rates in: {alt}"
@@ -363,7 +369,7 @@ def test_descent_alt_text_names_every_rate_with_its_verdict_and_loss():
 def test_single_rate_descent_alt_text():
     data = prepared("gradient-descent", {"lr": [0.5]})
     run = data["runs"][0]
-    alt = web.alt_text("gradient-descent", data)
+    alt = alt_text("gradient-descent", data)
     assert f"learning rate 0.5: it {run.verdict()}" in alt, alt
     w = re.search(rf"at w = {NUM}\.$", alt).group(1)
     assert close(w, run.w[-1]), f"final w {w} is not {run.w[-1]}"
@@ -371,7 +377,7 @@ def test_single_rate_descent_alt_text():
 
 def test_training_loop_alt_text_holds_the_dissected_step():
     data = prepared("training-loop", {"epochs": 300})
-    run, alt = data["run"], web.alt_text("training-loop", data)
+    run, alt = data["run"], alt_text("training-loop", data)
     # The step re-derived here from the recorded state, independently of core.
     x, y = run.inputs[3], run.targets[3]
     w, b = run.w[0], run.b[0]
@@ -392,7 +398,7 @@ def test_training_loop_alt_text_holds_the_dissected_step():
 
 def test_loss_and_epochs_alt_text_follows_the_loss():
     data = prepared("loss-and-epochs", {"epochs": 500, "example": 1})
-    run, alt = data["run"], web.alt_text("loss-and-epochs", data)
+    run, alt = data["run"], alt_text("loss-and-epochs", data)
     pred = 1 / (1 + math.exp(-(run.inputs[1] @ run.w[0] + run.b[0])))
     m = re.search(rf"inputs \(0, 1\) it predicts {NUM} where the target is {NUM}, an "
                   rf"error of {NUM} and a squared error of {NUM}", alt)
@@ -405,9 +411,9 @@ def test_loss_and_epochs_alt_text_follows_the_loss():
 
 
 def test_alt_text_imports_no_manim():
-    code = ("import sys; from neuroanim import registry, web; "
-            "s = registry.get('and-gate'); "
-            "print(web.alt_text('and-gate', s.prepare(s.resolve({'epochs': 50})))); "
+    code = ("import sys; from neuroanim import registry; "
+            "from neuroanim.alt import alt_text; s = registry.get('and-gate'); "
+            "print(alt_text('and-gate', s.prepare(s.resolve({'epochs': 50})))); "
             "assert 'manim' not in sys.modules, 'manim imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -419,11 +425,11 @@ def test_alt_text_imports_no_manim():
     [16 / 9, 4 / 3, 1.0, 9 / 16]), fps=st.sampled_from([10, 20, 25, 50]))
 def test_gif_ladder_keeps_aspect_even_sizes_and_exact_rates(w, aspect, fps):
     h = max(16, int(round(w / aspect / 2)) * 2)
-    ladder = web.gif_ladder(w, h, fps)
+    ladder = gif.gif_ladder(w, h, fps)
     assert ladder[0] == (fps, (w, h)), f"first attempt {ladder[0]} is not as asked"
     widths = [size[0] for _, size in ladder]
     assert widths == sorted(widths, reverse=True), f"widths not decreasing {widths}"
-    assert widths[-1] == min(w, web.GIF_MIN_WIDTH), f"floor missed: {widths}"
+    assert widths[-1] == min(w, gif.GIF_MIN_WIDTH), f"floor missed: {widths}"
     for f, (aw, ah) in ladder:
         assert aw % 2 == 0 and ah % 2 == 0, f"odd size {aw}x{ah}"
         assert abs(aw / ah - w / h) <= 2.5 / ah * (w / h), f"{aw}x{ah} vs {w}x{h}"
@@ -457,8 +463,8 @@ def test_fit_gif_fails_clearly_and_keeps_the_previous_file(tmp_path):
     out = tmp_path / "fig.gif"
     out.write_bytes(b"GIF89a previous good file")
     gifs = NoiseGifs(seconds=0.3)
-    with pytest.raises(web.GifBudgetError) as err:
-        web.fit_gif(gifs, out, width=640, height=360, fps=20, budget=2000)
+    with pytest.raises(gif.GifBudgetError) as err:
+        gif.fit_gif(gifs, out, width=640, height=360, fps=20, budget=2000)
     msg = str(err.value)
     assert "\n" not in msg and "2.0 KB GIF budget" in msg, msg
     assert "320x180" in msg and "10 fps" in msg, f"message hides the last try: {msg}"
@@ -468,7 +474,7 @@ def test_fit_gif_fails_clearly_and_keeps_the_previous_file(tmp_path):
     # The floor is always tried; hopeless middle steps are skipped.
     assert gifs.calls[0][:2] == (20, (640, 360)), gifs.calls
     assert gifs.calls[-1][:2] == (10, (320, 180)), gifs.calls
-    assert len(gifs.calls) < len(web.gif_ladder(640, 360, 20)), "no attempt was skipped"
+    assert len(gifs.calls) < len(gif.gif_ladder(640, 360, 20)), "no attempt was skipped"
     assert all(p.parent == tmp_path and p.name.startswith(".") for *_, p in gifs.calls)
 
 
@@ -478,7 +484,7 @@ def test_fit_gif_steps_down_until_it_fits(tmp_path):
     for p in tmp_path.iterdir():
         p.unlink()
     out = tmp_path / "fig.gif"
-    result, notes = web.fit_gif(gifs, out, width=640, height=360, fps=20, budget=probe)
+    result, notes = gif.fit_gif(gifs, out, width=640, height=360, fps=20, budget=probe)
     assert result.path == out and out.stat().st_size <= probe
     assert result.captions == out.with_suffix(".srt") and result.captions.is_file()
     # 640x360 at 10 fps is predicted at ~1.8x the budget from the first try: skipped.
@@ -492,7 +498,7 @@ def test_fit_gif_renderer_crash_leaves_no_trace(tmp_path):
     out = tmp_path / "fig.gif"
     out.write_bytes(b"old")
     with pytest.raises(RuntimeError, match="crashed"):
-        web.fit_gif(NoiseGifs(fail_at=2), out, width=640, height=360, budget=1000)
+        gif.fit_gif(NoiseGifs(fail_at=2), out, width=640, height=360, budget=1000)
     assert out.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["fig.gif"]
 
@@ -509,13 +515,13 @@ def gif_delays(path: Path) -> tuple[list[int], int | None]:
 def test_real_gif_forced_over_budget_ends_under_it_with_exact_delays(tmp_path):
     out = tmp_path / "tiny.gif"
     spec = registry.get("tiny")
-    with web.gif_renderer(spec, {"seconds": 1.0}) as render_at:
+    with gif.gif_renderer(spec, {"seconds": 1.0}) as render_at:
         first = render_at(20, (320, 180), tmp_path / "first.gif")
         delays, loop = gif_delays(first.path)
         assert set(delays) == {50} and loop == 0, f"20 fps GIF delays {set(delays)}"
         assert first.frames == round(20 * (1.0 + tiny_scene.DONE_SECONDS)), first
         budget = int(first.bytes * 0.8)  # forces at least one step down
-        result, notes = web.fit_gif(render_at, out, width=320, height=180, fps=20,
+        result, notes = gif.fit_gif(render_at, out, width=320, height=180, fps=20,
                                     budget=budget, min_width=160)
     assert result.bytes <= budget < first.bytes, (result.bytes, budget)
     assert notes and "over the" in notes[0], notes
@@ -530,11 +536,11 @@ def test_gif_from_video_keeps_the_theme_colours(tmp_path):
     """Colours stay true to the video, not dithered into manim's fixed 3-3-2 set."""
     video = render("tiny", {"seconds": 0.4}, fmt="mp4", resolution=(160, 90), fps=10,
                    out=tmp_path / "t.mp4")
-    gif = web.gif_from_video(video.path, tmp_path / "t.gif", fps=10)
+    gif = transcode.gif_from_video(video.path, tmp_path / "t.gif", fps=10)
     with Image.open(gif) as im:
         im.seek(im.n_frames - 1)
         g = np.asarray(im.convert("RGB")).astype(int)
-    v = np.asarray(Image.open(web.make_poster(video.path, tmp_path / "p.png"))
+    v = np.asarray(Image.open(posters.make_poster(video.path, tmp_path / "p.png"))
                    .convert("RGB")).astype(int)
     corner = np.abs(g[:10, :10] - v[:10, :10]).max()
     assert corner <= 2, f"background off by {corner} levels from the video's"
@@ -545,7 +551,7 @@ def test_gif_delays_are_exact_at_every_lesson_rate(tmp_path):
     video = render("tiny", {"seconds": 0.6}, fmt="mp4", resolution=(160, 90), fps=50,
                    out=tmp_path / "t.mp4")
     for fps in (10, 20, 25, 50):
-        gif = web.gif_from_video(video.path, tmp_path / f"t{fps}.gif", fps=fps)
+        gif = transcode.gif_from_video(video.path, tmp_path / f"t{fps}.gif", fps=fps)
         delays, loop = gif_delays(gif)
         assert set(delays) == {1000 // fps} and loop == 0, (fps, set(delays), loop)
         assert abs(len(delays) / fps - video.duration) <= 1 / fps, (fps, len(delays))
@@ -622,7 +628,7 @@ def test_page_escapes_text_and_quotes_paths(tmp_path):
     manifest = {"outputs": {"a-b.c.png": {
         "figure": "odd <name>", "scene": "tiny", "format": "png", "theme": "dark",
         "alt": evil, "bytes": 3, "notes": ["<b>bold</b>"], "title": "T <i>x</i>"}}}
-    text = web.render_index(tmp_path, manifest)
+    text = render_index(tmp_path, manifest)
     page = parse_page(text)
     assert page.imgs[0]["alt"] == evil and page.imgs[0]["src"] == "a-b.c.png"
     assert "<script>alert" not in text and "<b>bold" not in text and "<i>x" not in text
@@ -631,10 +637,10 @@ def test_page_escapes_text_and_quotes_paths(tmp_path):
 
 def test_page_marks_missing_files_and_handles_an_empty_manifest(tmp_path):
     manifest = {"outputs": {"gone.gif": {"figure": "f", "format": "gif", "alt": "x"}}}
-    text = web.render_index(tmp_path, manifest)
+    text = render_index(tmp_path, manifest)
     assert parse_page(text).outputs == ["gone.gif"] and "is missing" in text
     assert not parse_page(text).imgs, "a missing file got an <img>"
-    empty = web.write_index(tmp_path, {"schema": "neuroanim.manifest/1", "outputs": {}})
+    empty = write_index(tmp_path, {"schema": "neuroanim.manifest/1", "outputs": {}})
     assert "No figures yet" in empty.read_text()
     assert not parse_page(empty.read_text()).outputs
 
