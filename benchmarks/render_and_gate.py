@@ -137,7 +137,7 @@ def time_matplotlib(n_frames: int, out_dir: Path) -> float:
     def update(k: int):
         e = int(epochs[k])
         img.set_data(grids[index[e]])
-        seg = ag.boundary_segment(run.w[e], run.b[e])
+        seg = core.boundary_segment(run.w[e], run.b[e], ag.LO, ag.HI, flat=ag.FLAT)
         line.set_data(*(np.array(seg).T if seg else ([], [])))
         curve.set_data(u[:e + 1], run.loss[:e + 1])
         dot.set_data([u[e]], [run.loss[e]])

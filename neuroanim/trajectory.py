@@ -32,7 +32,7 @@ import numpy as np
 from .core import Descent, NeuronRun, get_landscape
 from .core.datasets import GATES, INPUTS, gate_data
 from .core.descent import STATUSES, classify, settled_step
-from .core.neuron import MAX_EPOCHS, MODES, sigmoid
+from .core.neuron import MAX_EPOCHS, MODES, predict_and_grad, sigmoid
 from .errors import UserError
 
 DESCENT_SCHEMA = "neuroanim.descent/1"
@@ -379,12 +379,11 @@ def _neuron_from(doc, path) -> NeuronRun:
     grad_b = _array(doc, "grad_b", path, (t,))
 
     # Every recorded number must follow from w, b and the update rule.
-    p_true = sigmoid(w @ x.T + b[:, None])  # (T, 4)
+    p_true, gw, gb = predict_and_grad(w, b, x, y)  # (T, 4), (T, 2), (T,)
     _agrees(path, "predictions", p, p_true, "sigmoid(w . x + b)")
     _agrees(path, "loss", loss, np.mean((p_true - y) ** 2, axis=1), "the MSE")
-    dz = 0.5 * (p_true - y) * p_true * (1.0 - p_true)  # (T, 4): dL/dz, N = 4
-    _agrees(path, "grad_w", grad_w, dz @ x, "dL/dw of the MSE")
-    _agrees(path, "grad_b", grad_b, dz.sum(axis=1), "dL/db of the MSE")
+    _agrees(path, "grad_w", grad_w, gw, "dL/dw of the MSE")
+    _agrees(path, "grad_b", grad_b, gb, "dL/db of the MSE")
     if mode == "batch":
         nxt_w, nxt_b = w[:-1] - lr * grad_w[:-1], b[:-1] - lr * grad_b[:-1]
     else:
@@ -426,15 +425,15 @@ def _neuron_from(doc, path) -> NeuronRun:
 
 
 def _replay_epochs(w, b, x, y, lr, order):
-    """One per-example epoch from every recorded state at once: (E, 2), (E,)."""
-    w, b = w.copy(), b.copy()
+    """One per-example epoch from every recorded state at once: (E, 2), (E,).
+
+    Step k of every epoch at once: each state takes the gradient of its own
+    example's squared error, `predict_and_grad` with one example per state.
+    """
     for k in range(4):
         i = order[:, k]  # (E,)
-        xi = x[i]  # (E, 2)
-        p = sigmoid(np.sum(xi * w, axis=1) + b)  # (E,)
-        d = 2.0 * (p - y[i]) * p * (1.0 - p)  # (E,): d(squared error)/dz
-        w -= lr * d[:, None] * xi
-        b -= lr * d
+        _, gw, gb = predict_and_grad(w, b, x[i][:, None, :], y[i][:, None])
+        w, b = w - lr * gw, b - lr * gb  # (E, 2), (E,)
     return w, b
 
 

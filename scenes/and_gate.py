@@ -73,52 +73,6 @@ def heat_frames(w, b, resolution: int, lut: np.ndarray) -> np.ndarray:
     return lut[np.rint(grid[:, ::-1, :] * 255).astype(np.intp)]
 
 
-def boundary_flat(w, b: float, lo: float = LO, hi: float = HI) -> bool:
-    """Is |z| < FLAT on the whole square (z linear: check the corners)?"""
-    return max(abs(float(w[0]) * x1 + float(w[1]) * x2 + float(b))
-               for x1 in (lo, hi) for x2 in (lo, hi)) < FLAT
-
-
-def boundary_segment(w, b: float, lo: float = LO, hi: float = HI):
-    """Where w1 x1 + w2 x2 + b = 0 (output 0.5) crosses the square [lo, hi]^2.
-
-    Returns ((x1, x2), (x1, x2)) end points on the square's edges, or None when the
-    line misses the square, touches it in one point, or the output is flat (within
-    0.005 of 0.5 everywhere on it, e.g. a failed XOR run whose weights shrank to 0).
-    """
-    if boundary_flat(w, b, lo, hi):
-        return None
-    w1, w2, b = float(w[0]), float(w[1]), float(b)
-    corners = [(lo, lo), (hi, lo), (hi, hi), (lo, hi)]
-    z = [w1 * x1 + w2 * x2 + b for x1, x2 in corners]
-    pts = []
-    for i in range(4):  # edge corner i -> i+1: z is linear along it, zero where signs flip
-        za, zb = z[i], z[(i + 1) % 4]
-        (ax, ay), (bx, by) = corners[i], corners[(i + 1) % 4]
-        if za == 0:
-            pts.append((ax, ay))
-        elif za * zb < 0:
-            s = za / (za - zb)
-            pts.append((ax + s * (bx - ax), ay + s * (by - ay)))
-    pts = list(dict.fromkeys(pts))
-    if len(pts) < 2:
-        return None
-    p, q = max(((a, c) for a in pts for c in pts), key=lambda pq: math.dist(*pq))
-    return (p, q) if math.dist(p, q) > 1e-9 else None
-
-
-def verdicts(predictions, targets) -> np.ndarray:
-    """True where the output is on the target's side of 0.5 (0.50 itself is undecided)."""
-    return np.abs(np.asarray(predictions) - np.asarray(targets)) < 0.5
-
-
-def separable(targets) -> bool:
-    """Can one straight line split the four corners by target? Not for XOR/XNOR:
-    each diagonal's two corners agree, and the two diagonals disagree."""
-    t00, t01, t10, t11 = (float(v) for v in targets)
-    return not (t00 == t11 and t01 == t10 and t00 != t01)
-
-
 def _z_text(terms: list[float]) -> str:
     """`6.27 − 9.50 = −3.23`: the weighted sum at a corner, term by term.
 
@@ -146,7 +100,7 @@ def explain(run: core.NeuronRun) -> tuple[str, list[str]]:
     """
     w1, w2 = (float(v) for v in run.w[-1])
     b = float(run.b[-1])
-    ok = verdicts(run.predictions[-1], run.targets)
+    ok = core.verdicts(run.predictions[-1], run.targets)
     right = f"{int(ok.sum())} of 4 right"
     if ok.all():
         head = f"{run.gate} learned: {right}"
@@ -166,7 +120,7 @@ def explain(run: core.NeuronRun) -> tuple[str, list[str]]:
         return head, lines
     head = f"{run.gate} not learned: {right}"
     lines = []
-    if not separable(run.targets):
+    if not run.separable:
         lines += ["No single straight line puts the 1s",
                   "on one side and the 0s on the other,"]
         tail = run.loss[len(run.loss) // 2:]
@@ -177,7 +131,7 @@ def explain(run: core.NeuronRun) -> tuple[str, list[str]]:
     else:
         lines += [f"Still wrong after {run.epochs} epochs:",
                   "try more epochs or a larger learning rate."]
-    if np.all(np.abs(run.predictions[-1] - 0.5) < 0.005):
+    if core.boundary_flat(run.w[-1], run.b[-1], LO, HI, flat=FLAT):
         lines.append("Its output is 0.50 everywhere.")
     return head, lines
 
@@ -433,7 +387,7 @@ class AndGate(NeuroScene):
     def _build_ending(self) -> VGroup:
         th, run = self.theme, self.run
         self.ending_head, self.ending_lines = explain(run)
-        self.verdicts = verdicts(run.predictions[-1], run.targets)
+        self.verdicts = core.verdicts(run.predictions[-1], run.targets)
         self.marks = VGroup(*(
             (self._tick() if good else self._cross()).move_to([self.cols[4], y, 0])
             for good, y in zip(self.verdicts, self.rows_y, strict=True)))
@@ -476,13 +430,13 @@ class AndGate(NeuroScene):
             return
         self._shown = e
         np.copyto(self.heat.pixel_array, self.heat_image(e))
-        seg = boundary_segment(run.w[e], run.b[e])
+        seg = core.boundary_segment(run.w[e], run.b[e], LO, HI, flat=FLAT)
         note = None
         if seg is None:
             self.boundary.set_stroke(opacity=0)
             z = run.w[e].sum() * (LO + HI) / 2 + run.b[e]  # at the square's centre
-            note = "flat" if boundary_flat(run.w[e], run.b[e]) else (
-                "above" if z > 0 else "below")
+            flat = core.boundary_flat(run.w[e], run.b[e], LO, HI, flat=FLAT)
+            note = "flat" if flat else ("above" if z > 0 else "below")
         else:
             p, q = (self.to_screen(*pt) for pt in seg)
             self.boundary.set_points_as_corners([p, q]).set_stroke(opacity=1)

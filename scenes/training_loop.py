@@ -105,8 +105,7 @@ class TrainingLoop(NeuroScene):
     def _measure(self, run) -> None:
         """Derive the drawing scales from the run: needle per loss, peg per update."""
         self.rounds = min(ROUNDS, run.epochs)
-        theta = np.column_stack([run.w, run.b])  # (T, 3)
-        turns = np.linalg.norm(np.diff(theta, axis=0), axis=1)  # (T-1,)
+        turns = run.update_sizes  # (T-1,)
         self.turned = np.concatenate([[0.0], np.cumsum(turns)])  # (T,) peg position
         self.turn_scale = FIRST_TURN / turns[0] if turns[0] > 0 else 0.0
         self.loss_ref = max(float(run.loss[0]), 1e-12)

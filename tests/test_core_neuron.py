@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -14,11 +15,13 @@ from neuroanim.core import (
     DEFAULT_LR,
     GATES,
     INPUTS,
+    MODES,
     dissect_step,
     gate_data,
     loss_and_grad,
     output_grid,
     predict,
+    predict_and_grad,
     sigmoid,
     train_neuron,
 )
@@ -73,27 +76,126 @@ def test_sigmoid_is_the_logistic_function_and_never_overflows():
     assert ends.tolist() == [0.0, 1.0], f"sigmoid at the extremes gave {ends}"
 
 
+def _plain_mse(w, b, x, y) -> float:
+    """Mean squared error of the textbook sigmoid, one example at a time."""
+    pairs = zip(np.asarray(x).tolist(), np.asarray(y).tolist(), strict=True)
+    errs = [(_sig(w[0] * a + w[1] * c + b) - t) ** 2 for (a, c), t in pairs]
+    return sum(errs) / len(errs)
+
+
+def _central_differences(w, b, x, y, h=1e-6):
+    """(dL/dw1, dL/dw2), dL/db of `_plain_mse` by central differences."""
+    gw = [
+        (_plain_mse(w + e, b, x, y) - _plain_mse(w - e, b, x, y)) / (2 * h)
+        for e in np.eye(2) * h
+    ]
+    gb = (_plain_mse(w, b + h, x, y) - _plain_mse(w, b - h, x, y)) / (2 * h)
+    return np.array(gw), gb
+
+
 @pytest.mark.parametrize("gate", GATES)
-def test_loss_and_grad_match_central_differences(gate):
+def test_the_gradient_matches_central_differences(gate):
+    # predict_and_grad is the one definition of the neuron's gradient.
     x, y = gate_data(gate)
     rng = np.random.default_rng(7)
-    h = 1e-6
     for _ in range(20):
         w, b = rng.normal(0, 3, 2), float(rng.normal(0, 3))
-        loss, gw, gb = loss_and_grad(w, b, x, y)
-        assert loss == pytest.approx(np.mean((predict(w, b, x) - y) ** 2), rel=1e-15)
-        for k in range(2):
-            e = np.eye(2)[k] * h
-            fd = (
-                loss_and_grad(w + e, b, x, y)[0] - loss_and_grad(w - e, b, x, y)[0]
-            ) / (2 * h)
-            assert gw[k] == pytest.approx(fd, rel=1e-6, abs=1e-9), (
-                f"{gate}: dL/dw{k + 1}"
-            )
-        fd = (loss_and_grad(w, b + h, x, y)[0] - loss_and_grad(w, b - h, x, y)[0]) / (
-            2 * h
-        )
-        assert gb == pytest.approx(fd, rel=1e-6, abs=1e-9), f"{gate}: dL/db"
+        p, gw, gb = predict_and_grad(w, b, x, y)
+        np.testing.assert_allclose(p, [_sig(v) for v in x @ w + b], atol=1e-15)
+        fw, fb = _central_differences(w, b, x, y)
+        np.testing.assert_allclose(gw, fw, rtol=1e-6, atol=1e-9, err_msg=gate)
+        assert gb == pytest.approx(fb, rel=1e-6, abs=1e-9), f"{gate}: dL/db"
+
+
+def test_one_example_is_the_n_equals_1_case():
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        w, b = rng.normal(0, 3, 2), float(rng.normal(0, 3))
+        for xi, t in zip(X, (0.0, 1.0, 1.0, 0.0), strict=True):
+            p, gw, gb = predict_and_grad(w, b, xi[None, :], [t])
+            assert p.shape == (1,) and gw.shape == (2,) and np.ndim(gb) == 0
+            fw, fb = _central_differences(w, b, [xi], [t])  # of (p - t)^2 alone
+            np.testing.assert_allclose(gw, fw, rtol=1e-6, atol=1e-9)
+            assert gb == pytest.approx(fb, rel=1e-6, abs=1e-9)
+
+
+def test_the_gradient_broadcasts_over_leading_axes_of_states():
+    rng = np.random.default_rng(2)
+    w, b = rng.normal(0, 2, (3, 5, 2)), rng.normal(0, 2, (3, 5))
+    _, y = gate_data("OR")
+    p, gw, gb = predict_and_grad(w, b, X, y)  # the same four rows for every state
+    assert p.shape == (3, 5, 4) and gw.shape == (3, 5, 2) and gb.shape == (3, 5)
+    rows = np.broadcast_to(X, (3, 5, 4, 2))  # the same rows, given per state
+    for got, want in zip(predict_and_grad(w, b, rows, y), (p, gw, gb), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    pick = rng.integers(0, 4, (3, 5))  # and one example of its own per state
+    p1, gw1, gb1 = predict_and_grad(w, b, X[pick][..., None, :], y[pick][..., None])
+    assert p1.shape == (3, 5, 1) and gw1.shape == (3, 5, 2) and gb1.shape == (3, 5)
+    for i, j in itertools.product(range(3), range(5)):
+        one = predict_and_grad(w[i, j], b[i, j], X, y)
+        for got, want in zip((p[i, j], gw[i, j], gb[i, j]), one, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+        k = pick[i, j]
+        one = predict_and_grad(w[i, j], b[i, j], X[k : k + 1], y[k : k + 1])
+        for got, want in zip((p1[i, j], gw1[i, j], gb1[i, j]), one, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_loss_and_grad_is_the_mse_with_that_gradient():
+    x, y = gate_data("NAND")
+    w, b = np.array([0.7, -1.3]), 0.4
+    loss, gw, gb = loss_and_grad(w, b, x, y)
+    p, want_w, want_b = predict_and_grad(w, b, x, y)
+    assert loss == pytest.approx(_plain_mse(w, b, x, y), rel=1e-14)
+    assert loss == np.mean((p - y) ** 2) == np.mean((predict(w, b, x) - y) ** 2)
+    assert gw.tolist() == want_w.tolist() and gb == want_b and isinstance(gb, float)
+
+
+# The fast loop `_descend` against the one gradient: every recorded epoch stepped
+# again with predict_and_grad, from the state the run recorded before it.
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("gate", "lr"), [("AND", 2.0), ("XOR", 0.5), ("NOR", 20.0)])
+def test_the_fast_loop_takes_the_gradients_steps(gate, lr, seed, mode):
+    run = train_neuron(gate, lr=lr, epochs=400, seed=seed, mode=mode)
+    x, y = run.inputs, run.targets
+    w, b = run.w[:-1], run.b[:-1]  # (E, 2), (E,): each epoch's start
+    if mode == "batch":
+        _, gw, gb = predict_and_grad(w, b, x, y)
+        w, b = w - lr * gw, b - lr * gb
+    else:
+        for k in range(4):
+            i = run.order[:, k]  # (E,): each epoch's k-th example
+            _, gw, gb = predict_and_grad(w, b, x[i][:, None, :], y[i][:, None])
+            w, b = w - lr * gw, b - lr * gb
+    tol = 1e-14 * lr  # ~100 ulps of an O(1) gradient step
+    np.testing.assert_allclose(run.w[1:], w, rtol=0, atol=tol, err_msg="w")
+    np.testing.assert_allclose(run.b[1:], b, rtol=0, atol=tol, err_msg="b")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_fast_loop_follows_a_whole_run_of_numpy_steps(mode):
+    run = train_neuron("AND", epochs=200, seed=9, mode=mode)
+    x, y, lr = run.inputs, run.targets, run.lr
+    w, b = run.w[0], float(run.b[0])
+    for t in range(run.epochs):
+        rows = [run.order[t]] if mode == "batch" else [[i] for i in run.order[t]]
+        for i in rows:
+            _, gw, gb = predict_and_grad(w, b, x[i], y[i])
+            w, b = w - lr * gw, b - lr * gb
+        np.testing.assert_allclose(run.w[t + 1], w, rtol=0, atol=1e-12)
+        assert run.b[t + 1] == pytest.approx(b, abs=1e-12), f"{mode} epoch {t + 1}"
+
+
+def test_update_sizes_are_the_distances_between_recorded_states():
+    for mode in MODES:
+        run = train_neuron("OR", epochs=60, seed=6, mode=mode)
+        sizes = run.update_sizes
+        assert sizes.shape == (run.epochs,), sizes.shape
+        for t in range(run.epochs):
+            a = (*run.w[t], run.b[t])
+            c = (*run.w[t + 1], run.b[t + 1])
+            assert sizes[t] == pytest.approx(math.dist(a, c), rel=1e-14), t
 
 
 @pytest.mark.parametrize("mode", ["batch", "per-example"])

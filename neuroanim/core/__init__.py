@@ -1,6 +1,7 @@
 """The numpy training core: landscapes, descent, a sigmoid neuron (never manim)."""
 
 from .datasets import GATES, INPUTS, gate_data
+from .decision import boundary_flat, boundary_segment, separable, verdicts
 from .descent import PRESETS, STATUSES, Descent, descend, preset_lr
 from .landscapes import DEFAULT_LANDSCAPE, LANDSCAPES, Landscape, get_landscape
 from .neuron import (
@@ -14,6 +15,7 @@ from .neuron import (
     loss_and_grad,
     output_grid,
     predict,
+    predict_and_grad,
     sigmoid,
     train_neuron,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "Landscape",
     "NeuronRun",
     "TrainingStep",
+    "boundary_flat",
+    "boundary_segment",
     "descend",
     "dissect_step",
     "gate_data",
@@ -40,7 +44,10 @@ __all__ = [
     "loss_and_grad",
     "output_grid",
     "predict",
+    "predict_and_grad",
     "preset_lr",
+    "separable",
     "sigmoid",
     "train_neuron",
+    "verdicts",
 ]
