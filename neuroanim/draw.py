@@ -29,6 +29,7 @@ from manim import (
 )
 
 from . import registry, theme
+
 # Number formatting lives in wording (manim-free); scenes import it from here too.
 from .wording import (  # noqa: F401
     fmt,

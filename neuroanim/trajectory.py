@@ -32,7 +32,7 @@ import numpy as np
 from .core import Descent, NeuronRun, get_landscape
 from .core.datasets import GATES, INPUTS, gate_data
 from .core.descent import STATUSES, classify, settled_step
-from .core.neuron import MAX_EPOCHS, MODES, predict_and_grad, sigmoid
+from .core.neuron import MAX_EPOCHS, MODES, predict_and_grad
 from .errors import UserError
 
 DESCENT_SCHEMA = "neuroanim.descent/1"
