@@ -84,7 +84,7 @@ def time_matplotlib(n_frames: int, out_dir: Path) -> float:
     from matplotlib.animation import AbstractMovieWriter, FuncAnimation
 
     from neuroanim import core, theme
-    from scenes import and_gate as ag
+    from neuroanim.scenes import and_gate_draw as ag
 
     class PyAVWriter(AbstractMovieWriter):
         """Grab each drawn Agg frame and encode it like manim does (no ffmpeg here)."""

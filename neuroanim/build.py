@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 
-from . import files, finish, gif, page, registry, render
+from . import files, page, pipeline, registry, render
 from . import trajectory as traj_io
 from .errors import UserError
 from .lesson import Figure, Lesson, LessonError, Output
@@ -49,10 +49,9 @@ MANIFEST_SCHEMA = "neuroanim.manifest/1"
 MANIFEST = "manifest.json"
 MANIFEST_MAX = 64_000_000  # bytes; a lesson's manifest is a few KB per output
 LOCK = ".neuroanim.lock"
-PIPELINE = ("neuroanim.render", "neuroanim.registry",  # code every render runs
-            "neuroanim.finish")  # captions, poster, alt text of every output
+PIPELINE = ("neuroanim.pipeline",)  # render, GIF, captions, poster: every output
 GIF_PIPELINE = ("neuroanim.gif",)  # fit_gif decides a GIF's fps and size
-VERSIONED = ("manim", "av", "pillow", "numpy")  # their code shapes the bytes
+VERSIONED = ("neuroanim", "manim", "av", "pillow", "numpy")  # their code shapes the bytes
 PART_MAX_AGE = 600  # seconds; older `.part` files are leftovers of a killed build
 TIMINGS = "build-timings.json"  # in render.cache_dir(): CPU seconds per output
 TIMINGS_KEPT = 2000
@@ -175,6 +174,8 @@ def code_digest(modules: Iterable[str]) -> str:
     """
     h = hashlib.sha256()
     for name, path in code_files(modules).items():
+        if name.startswith(registry.LOCAL_PREFIX):  # an author's folder, wherever it is
+            name = "scenes" + name[name.find("."):] if "." in name else "scenes"
         h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
@@ -304,6 +305,7 @@ class Job:
     reason: str | None  # why it renders; None: up to date, skipped
     estimate: float = 0.0  # CPU seconds, for ordering longest first
     measured: bool = False  # estimate from a past render of this very output
+    error: str | None = None  # the figure cannot render: its scene's code raised
 
     @property
     def name(self) -> str:
@@ -320,19 +322,32 @@ class Plan:
 
     @property
     def todo(self) -> list[Job]:
-        return [j for j in self.jobs if j.reason is not None]
+        return [j for j in self.jobs if j.reason is not None and j.error is None]
+
+    @property
+    def broken(self) -> list[Job]:
+        return [j for j in self.jobs if j.error is not None]
 
 
-def prepare(lesson: Lesson, names: Iterable[str] | None = None) -> dict[str, dict]:
-    """Train or load each figure's trajectories once; problems as lesson lines."""
+def prepare(lesson: Lesson, names: Iterable[str] | None = None,
+            failed: dict[str, str] | None = None) -> dict[str, object]:
+    """Train or load each figure's data once; bad options as lesson lines.
+
+    A scene whose own `prepare` raises fails only its figure: the message goes
+    into `failed` (figure -> one line) and the other figures still build.
+    """
     data, problems = {}, []
     for fig in lesson.figures:
         if names is not None and fig.name not in names:
             continue
         try:
-            data[fig.name] = registry.get(fig.scene).prepare(fig.values)
+            data[fig.name] = pipeline.prepare(registry.get(fig.scene), fig.values)
         except UserError as exc:
             problems.append(f"{lesson.source}: figure {fig.name!r}: options: {exc}")
+        except pipeline.SceneError as exc:
+            if failed is None:
+                raise
+            failed[fig.name] = str(exc)
     if problems:
         raise LessonError(problems)
     return data
@@ -350,12 +365,14 @@ def select(lesson: Lesson, only: Iterable[str] = ()) -> list[Figure]:
 
 def make_plan(lesson: Lesson, out_dir, *, force: bool = False, only: Iterable[str] = (),
               manifest: dict | None = None, data: dict | None = None,
+              failed: dict[str, str] | None = None,
               warn: Callable[[str], None] = print) -> Plan:
     """Decide, for every selected output, whether it renders and why. No manim."""
     out_dir = Path(out_dir)
     figures = select(lesson, only)
+    failed = {} if failed is None else failed
     if data is None:
-        data = prepare(lesson, {f.name for f in figures})
+        data = prepare(lesson, {f.name for f in figures}, failed)
     if manifest is None:
         manifest = read_manifest(out_dir, warn)
     entries = manifest["outputs"]
@@ -363,10 +380,15 @@ def make_plan(lesson: Lesson, out_dir, *, force: bool = False, only: Iterable[st
     timings = load_timings()
     jobs = []
     for fig in figures:
-        module = registry.get(fig.scene).module
+        if fig.name not in data:  # its scene's prepare raised: it fails alone
+            jobs += [Job(fig, out, "", "scene error", error=failed.get(fig.name))
+                     for out in fig.outputs]
+            continue
+        spec = registry.get(fig.scene)
         digests = data_digests(data[fig.name])
         for out in fig.outputs:
-            mods = (module, *PIPELINE, *(GIF_PIPELINE if out.fmt == "gif" else ()))
+            mods = (spec.module, spec.draw_module, *PIPELINE,
+                    *(GIF_PIPELINE if out.fmt == "gif" else ()))
             if mods not in codes:
                 codes[mods] = code_digest(mods)
             key = output_key(fig, out, digests, codes[mods])
@@ -459,36 +481,29 @@ def _worker_term(signum, frame) -> None:
 def render_output(task: dict) -> dict:
     """Render one output in a worker process; errors come back as text, not raised.
 
-    Imports the scene's module first, so scenes registered by a plug-in or a test
-    module (not by neuroanim.registry) exist in a freshly spawned process.
+    The worker finds the scene as the build did (the same scene folders; a
+    scene registered from Python by importing its module) and prepares its
+    data again from the options: a job is plain values, not live objects.
     """
     global _busy
     started = time.perf_counter()
     _busy = True
     try:
-        importlib.import_module(task["module"])
-        cpu0 = time.process_time()  # after the one-off manim import
-        spec = registry.get(task["scene"])
-        out = Path(task["path"])
-        common = dict(quality=task["quality"], theme=task["theme"], data=task["data"],
-                      progress=False)
-        notes: list[str] = []
-        if task["fmt"] == "gif":  # one mp4 render, transcoded down to the budget
-            with gif.gif_renderer(spec, task["values"], **common) as render_at:
-                result, notes = gif.fit_gif(
-                    render_at, out, width=task["width"], height=task["height"],
-                    fps=task["fps"], budget=task["budget"],
-                    min_width=min(gif.GIF_MIN_WIDTH, task["width"]))
-        else:
-            result = render.render(spec, task["values"], fmt=task["fmt"], out=out,
-                                   fps=task["fps"],
-                                   resolution=(task["width"], task["height"]), **common)
-        extra = finish.finish_output(result, task["scene"], task["data"])
-        return {"ok": True, "result": result, "notes": list(notes), "extra": extra,
+        registry.use(task["scene_dirs"])
+        if task.get("import"):
+            importlib.import_module(task["import"])
+        cpu0 = time.process_time()  # after the one-off imports
+        fin = pipeline.make(
+            registry.get(task["scene"]), task["values"], fmt=task["fmt"],
+            quality=task["quality"], theme=task["theme"], out=Path(task["path"]),
+            fps=task["fps"], resolution=(task["width"], task["height"]),
+            budget=task["budget"], progress=False)
+        return {"ok": True, "result": fin.result, "notes": fin.notes,
+                "extra": fin.manifest_fields(),
                 "seconds": time.perf_counter() - started,
                 "cpu": time.process_time() - cpu0}
     except Exception as exc:  # reported per figure; the build goes on
-        brief = str(exc) if isinstance(exc, UserError) else \
+        brief = str(exc) if isinstance(exc, UserError | pipeline.SceneError) else \
             f"{type(exc).__name__}: {exc}"
         return {"ok": False, "error": brief.splitlines()[0] if brief else repr(exc),
                 "trace": traceback.format_exc(),
@@ -501,9 +516,11 @@ def render_output(task: dict) -> dict:
 
 def _task(plan: Plan, job: Job) -> dict:
     fig, out = job.figure, job.output
+    spec = registry.get(fig.scene)
     return {
-        "module": registry.get(fig.scene).module, "scene": fig.scene,
-        "values": fig.values, "data": plan.data[fig.name], "fmt": out.fmt,
+        "scene": fig.scene, "scene_dirs": [str(d) for d in registry.dirs()],
+        "import": spec.module if spec.source.startswith("Python") else None,
+        "values": fig.values, "fmt": out.fmt,
         "theme": out.theme, "quality": fig.quality, "fps": out.fps,
         "width": out.width, "height": out.height, "budget": fig.gif_budget,
         "path": str(plan.out_dir / out.name),
@@ -660,14 +677,16 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
     out_dir = Path(out_dir)
     jobs = max(1, jobs or default_jobs())
     figures = select(lesson, only)  # bad input fails before the folder is touched
-    data = prepare(lesson, {f.name for f in figures})
+    failed: dict[str, str] = {}
+    data = prepare(lesson, {f.name for f in figures}, failed)
     if not str(out_dir).strip():
         raise UserError("-o: the folder name is empty")
     render.cache_dir()  # a bad $NEUROANIM_CACHE is one line now, not N failures
     render.check_writable(out_dir, "-o")
     with locked(out_dir):
         _sweep_parts(out_dir)
-        plan = make_plan(lesson, out_dir, force=force, only=only, data=data, warn=warn)
+        plan = make_plan(lesson, out_dir, force=force, only=only, data=data,
+                         failed=failed, warn=warn)
         manifest = plan.manifest
         entries = manifest["outputs"]
         wanted = {o.name for f in lesson.figures for o in f.outputs}
@@ -699,6 +718,9 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
                     dirty.append(job.name)
                 emit(Event(len(events) + 1, total, job.name, "skipped", "unchanged",
                            bytes=st.st_size))
+        for job in plan.broken:  # its scene's own code raised: this figure only
+            emit(Event(len(events) + 1, total, job.name, "failed", job.reason,
+                       error=job.error))
         if dirty:
             write_manifest(out_dir, manifest)
 

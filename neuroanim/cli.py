@@ -15,13 +15,15 @@ from pathlib import Path
 
 import click
 
-from . import __version__, registry
-from .errors import UserError
+from . import __version__, options, registry
+from .errors import SceneError, UserError
 from .params import Param
+from .spec import SceneSpec
 
 
 class Context:
     debug = False
+    scene_dirs: tuple[str, ...] = ()  # --scenes DIR, wherever it was given
 
 
 def fail_cleanly(fn):
@@ -40,6 +42,11 @@ def fail_cleanly(fn):
                 raise
             _echo_err("interrupted")
             sys.exit(130)
+        except SceneError as exc:  # an author's scene raised: their file and line
+            if Context.debug:
+                raise
+            _echo_err(f"Error: {exc} (run with --debug for the traceback)")
+            sys.exit(1)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except OSError as exc:  # disk full, permissions: a failed run, not bad input
@@ -56,6 +63,25 @@ def fail_cleanly(fn):
             sys.exit(1)
 
     return wrapper
+
+
+def _take_scenes(args: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """Pull every `--scenes DIR` out of `args`: it may follow any command (the
+    scenes must be known before `render NAME` can be looked up)."""
+    end = args.index("--") if "--" in args else len(args)
+    rest, dirs, i = [], [], 0
+    while i < len(args):
+        a = args[i]
+        if i < end and a == "--scenes" and i + 1 < end:
+            dirs.append(args[i + 1])
+            i += 2
+            continue
+        if i < end and a.startswith("--scenes="):
+            dirs.append(a.split("=", 1)[1])
+        else:
+            rest.append(a)
+        i += 1
+    return rest, tuple(dirs)
 
 
 def _echo_err(line: str) -> None:
@@ -87,6 +113,12 @@ class OneLineErrors(click.Group):
         if Context.debug:
             args = ["--debug", *(a for i, a in enumerate(args)
                                  if i >= end or a != "--debug")]
+        args, Context.scene_dirs = _take_scenes(args)
+        try:
+            registry.use(Context.scene_dirs, cwd=True)
+        except UserError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
@@ -107,7 +139,10 @@ class OneLineErrors(click.Group):
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="neuroanim")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
-def main(debug: bool) -> None:
+@click.option("--scenes", "scene_dirs", multiple=True, metavar="DIR",
+              help="Also find scenes in this folder (repeatable; ./scenes is "
+                   "searched anyway, and a lesson's own scenes/).")
+def main(debug: bool, scene_dirs: tuple[str, ...]) -> None:
     """neuroanim: lesson animations from real neural-network training runs.
 
     \b
@@ -115,29 +150,34 @@ def main(debug: bool) -> None:
       neuroanim list
       neuroanim render gradient-descent --lr 0.5 -f gif
       neuroanim train neuron --gate AND -o and.json
+      neuroanim --scenes my-scenes render pendulum -f gif
     """
     Context.debug = debug
 
 
 # ------------------------------------------------------------------------ list
 @main.command("list")
+@fail_cleanly
 def list_cmd() -> None:
-    """List every scene with its description and options.
+    """List every scene with where it comes from, its description and options.
+
+    Scenes come from neuroanim itself (built-in), from ./scenes and each
+    --scenes folder, and from installed packages (entry points).
 
     \b
     Example:
       neuroanim list
+      neuroanim list --scenes ~/course/scenes
     """
-    for spec in registry.SCENES.values():
+    for spec in registry.scenes().values():
         click.secho(spec.name, bold=True, nl=False)
-        say(f"  {spec.description}")
+        say(f"  {spec.description}  [{spec.source}]")
         for p in spec.params:
             if p.default in (None, ()):
                 default = "none" if p.kind == "path" else "derived"
             else:
                 default = p.default
-            say(f"    {p.flag:<14} {p.type_name():<28} default {default}  "
-                       f"{p.help}")
+            say(f"    {p.flag:<14} {p.type_name():<28} default {default}  {p.help}")
 
 
 # ---------------------------------------------------------------------- render
@@ -155,31 +195,27 @@ def _click_option(p: Param):
                         default=() if p.multiple else None, show_default=False)
 
 
-def _render_command(spec: registry.SceneSpec) -> click.Command:
+def _render_command(spec: SceneSpec) -> click.Command:
     @fail_cleanly
     def run(fmt, quality, theme, transparent, out, fps, resolution, verbose,
             gif_budget, **given):
-        from . import finish, gif
-        from .render import prepare
+        from . import gif, pipeline
 
         given = {k: v for k, v in given.items() if v not in (None, ())}
-        budget = gif.parse_budget(gif_budget)
-        with _sigterm_unwinds():
-            data = prepare(spec, spec.resolve(given))  # trained once, used twice
-            result, notes = gif.render_within_budget(
-                spec, given, budget=budget, fmt=fmt, quality=quality, theme=theme,
-                transparent=transparent, out=out, fps=fps, resolution=resolution,
-                verbose=verbose, data=data)
-            # Poster, WebVTT captions and alt text, as a lesson build adds them.
-            extra = finish.finish_output(result, spec.name, data)
+        with _sigterm_unwinds():  # the same pipeline as a lesson build's outputs
+            fin = pipeline.make(
+                spec, given, budget=gif.parse_budget(gif_budget), fmt=fmt,
+                quality=quality, theme=theme, transparent=transparent, out=out,
+                fps=fps, resolution=resolution, verbose=verbose)
+        result = fin.result
         say(_summary(result))
-        for line in notes:
+        for line in fin.notes:
             say(f"  {line}")
-        if extra["poster"]:
-            say(f"  poster {result.path.parent / extra['poster']}")
-        if extra["captions"]:
-            say(f"  webvtt {result.path.parent / extra['captions']['vtt']}")
-        say(f"  alt text: {extra['alt']}")
+        if fin.poster:
+            say(f"  poster {result.path.parent / fin.poster}")
+        if fin.captions:
+            say(f"  webvtt {result.path.parent / fin.captions['vtt']}")
+        say(f"  alt text: {fin.alt}")
 
     cmd = click.Command(
         spec.name,
@@ -224,18 +260,18 @@ class RenderGroup(click.Group):
     """`neuroanim render SCENE ...`: one subcommand per registered scene."""
 
     def list_commands(self, ctx):
-        return list(registry.SCENES)
+        return list(registry.scenes())
 
     def get_command(self, ctx, name):
-        if name not in registry.SCENES:
+        if name not in registry.scenes():
             return None
-        return _render_command(registry.SCENES[name])
+        return _render_command(registry.scenes()[name])
 
     def resolve_command(self, ctx, args):
         name = args[0] if args else None
-        if name and not name.startswith("-") and name not in registry.SCENES:
+        if name and not name.startswith("-") and name not in registry.scenes():
             raise click.UsageError(
-                f"unknown scene {name!r}; choose from {', '.join(registry.SCENES)}"
+                f"unknown scene {name!r}; choose from {', '.join(registry.scenes())}"
             )
         return super().resolve_command(ctx, args)
 
@@ -352,12 +388,13 @@ def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run) -> None:
         say(msg, err=True)
 
     try:
-        lesson = lsn.load(lesson_file) if lesson_file else lsn.default()
+        lesson = (lsn.load(lesson_file, Context.scene_dirs) if lesson_file
+                  else lsn.default())
         if dry_run:
             plan = bld.make_plan(lesson, out_dir, force=force, only=only, warn=warn)
             for job in plan.jobs:
-                verb = "render" if job.reason else "skip"
-                say(f"{verb:<7}{job.name}  ({job.reason or 'unchanged'})")
+                verb = "fail" if job.error else "render" if job.reason else "skip"
+                say(f"{verb:<7}{job.name}  ({job.error or job.reason or 'unchanged'})")
             say(f"{len(plan.todo)} of {len(plan.jobs)} outputs would render")
             return
         report = bld.build(
@@ -444,27 +481,12 @@ def _write_trajectory(run, out: Path | None) -> None:
         raise UserError(f"-o: cannot write {out}: {exc.strerror or exc}") from None
 
 
-def _train_param(params, name: str, **over) -> Param:
-    """A scene option as `train` takes it: one value (train makes one run)."""
-    import dataclasses
-
-    p = next(p for p in params if p.name == name)
-    return dataclasses.replace(p, multiple=False, **over) if p.multiple or over else p
-
-
 def _train_option(p: Param):
     return _click_option(p)
 
 
-_DESCENT = {p.name: p for p in (
-    *(_train_param(registry.GRADIENT_DESCENT.params, n)
-      for n in ("landscape", "w0", "steps")),
-    _train_param(registry.GRADIENT_DESCENT.params, "lr", default=None,
-                 help="learning rate (default: the good preset's)"),
-    _train_param(registry.GRADIENT_DESCENT.params, "preset", default=None),
-)}
-_NEURON = {p.name: p for p in registry.neuron_params() if p.name in
-           ("gate", "lr", "epochs", "seed", "mode")}
+_DESCENT = {p.name: p for p in options.descent_params(multiple=False)}
+_NEURON = {p.name: p for p in options.neuron_params(trajectory=False)}
 _OUT = click.option("-o", "--output", "out", type=click.Path(path_type=Path),
                     metavar="PATH",
                     help="File to write: .json or .npz (replayable with "
@@ -501,7 +523,7 @@ def train_descent(landscape, lr, preset, w0, steps, out) -> None:
     if v["lr"] is not None and v["preset"] is not None:
         raise UserError("--lr and --preset: give one or the other")
     rate = v["lr"] if v["lr"] is not None else core.preset_lr(ls, v["preset"] or "good")
-    registry.check_start(ls, v["w0"])
+    options.check_start(ls, v["w0"])
     try:
         run = core.descend(ls, v["w0"], rate, int(v["steps"]))
     except ValueError as exc:
@@ -529,7 +551,7 @@ def train_neuron(gate, lr, epochs, seed, mode, out) -> None:
     """
     values = _values(_NEURON, dict(gate=gate, lr=lr, epochs=epochs, seed=seed,
                                    mode=mode))
-    run = registry.neuron_run(values)
+    run = options.neuron_run(values)
     _write_trajectory(run, out)
     w, b = run.w[-1], run.b[-1]
     say(f"neuron on {run.gate}: loss {run.loss[0]:.4f} -> {run.loss[-1]:.4f} "

@@ -359,11 +359,14 @@ class NeuroScene(Scene):
 
     spec_name: str = ""
 
-    def __init__(self, params: dict | None = None, data: dict | None = None, **kwargs):
+    def __init__(self, params: dict | None = None, data: Any = None, **kwargs):
         super().__init__(**kwargs)
+        if data is None and not registry.dirs():
+            registry.use(cwd=True)  # the plain `manim` command: ./scenes too
         self.spec = registry.get(self.spec_name)
         self.params = self.spec.resolve(params)
         self.data = data if data is not None else self.spec.prepare(self.params)
+        self.words = self.spec.words
         self.theme = theme.current()
         self.camera.background_color = self.theme.background
 

@@ -25,7 +25,7 @@ from .gif import parse_budget
 
 BUILT_IN = "<built-in lesson>"
 DEFAULT_GIF_BUDGET = 2_000_000  # bytes; course pages load GIFs eagerly
-TOP_KEYS = ("title", "defaults", "figure")
+TOP_KEYS = ("title", "scenes", "defaults", "figure")
 DEFAULT_KEYS = ("formats", "themes", "quality", "fps", "resolution", "gif_budget")
 FIGURE_KEYS = ("name", "scene", "title", "options", *DEFAULT_KEYS)
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -165,8 +165,13 @@ def default() -> Lesson:
     return loads(DEFAULT_TOML, BUILT_IN)
 
 
-def load(path) -> Lesson:
-    """Read and validate a lesson file; LessonError lists every problem."""
+def load(path, scene_dirs=()) -> Lesson:
+    """Read and validate a lesson file; LessonError lists every problem.
+
+    Scenes are looked for in a `scenes/` folder beside the file, in the
+    folders its `scenes = [...]` names (relative to the file) and in
+    `scene_dirs` (`--scenes`), besides the built-ins and plug-ins.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -174,16 +179,19 @@ def load(path) -> Lesson:
         raise LessonError([f"{path}: no such lesson file"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise LessonError([f"{path}: cannot be read ({exc})"]) from None
-    return loads(text, str(path), base=path.parent)
+    return loads(text, str(path), base=path.parent, scene_dirs=scene_dirs)
 
 
-def loads(text: str, source: str = "lesson.toml", base=None) -> Lesson:
-    """Validate lesson TOML text; relative trajectory paths resolve against `base`."""
+def loads(text: str, source: str = "lesson.toml", base=None, scene_dirs=()) -> Lesson:
+    """Validate lesson TOML text; relative paths (trajectories, scene folders)
+    resolve against `base`, whose `scenes/` folder is searched when there."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LessonError([f"{source}: not valid TOML: {exc}"]) from None
-    return _Checker(source, Path(base) if base is not None else Path.cwd()).lesson(doc)
+    checker = _Checker(source, Path(base) if base is not None else Path.cwd())
+    checker.find_scenes(doc, scene_dirs, beside=base is not None)
+    return checker.lesson(doc)
 
 
 class _Checker:
@@ -195,6 +203,30 @@ class _Checker:
 
     def bad(self, where: str, problem: str) -> None:
         self.problems.append(f"{self.source}: {where}: {problem}")
+
+    def find_scenes(self, doc: dict, extra, beside: bool) -> None:
+        """Point the registry at the lesson's scene folders before any check."""
+        raw = doc.get("scenes", [])
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not all(isinstance(d, str) for d in raw):
+            self.bad("scenes", "must be a list of folders, e.g. scenes = [\"figs\"]")
+            raw = []
+        dirs = []
+        for d in raw:
+            p = self.base / Path(d).expanduser()
+            if p.is_dir():
+                dirs.append(p)
+            else:
+                self.bad("scenes", f"{d!r} is not a folder (relative to {self.base})")
+        if beside and (self.base / "scenes").is_dir():
+            dirs.insert(0, self.base / "scenes")
+        try:
+            registry.use([*dirs, *extra])
+            registry.scenes()
+        except UserError as exc:
+            self.bad("scenes", str(exc))
+            raise LessonError(self.problems) from None
 
     def lesson(self, doc: dict) -> Lesson:
         for key in doc:
@@ -257,12 +289,12 @@ class _Checker:
         spec = None
         if scene is None:
             self.bad(f"{where}: scene",
-                     f"is missing; choose from {', '.join(registry.SCENES)}")
-        elif not isinstance(scene, str) or scene not in registry.SCENES:
+                     f"is missing; choose from {', '.join(registry.scenes())}")
+        elif not isinstance(scene, str) or scene not in registry.scenes():
             self.bad(f"{where}: scene", f"unknown scene {scene!r}; choose from "
-                     f"{', '.join(registry.SCENES)}")
+                     f"{', '.join(registry.scenes())}")
         else:
-            spec = registry.SCENES[scene]
+            spec = registry.scenes()[scene]
         title = raw.get("title")
         if title is not None and not isinstance(title, str):
             self.bad(f"{where}: title", "must be text")

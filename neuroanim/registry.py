@@ -1,251 +1,222 @@
-"""Every scene neuroanim can render: its name, options and the data it replays.
+"""The index of scenes: built-ins, the author's `scenes/` folders, installed plug-ins.
 
-This module imports no manim: `neuroanim list`, option parsing and lesson-file
-validation read it cheaply, and `prepare` turns resolved options into the
-trajectories a scene replays (trained here, or loaded from `--trajectory`).
+Nothing here knows a scene by name. Scenes are found, not listed:
+
+- built-ins: every card module of the package `neuroanim.scenes` (the
+  repository's top-level `scenes/`, mapped into the package by pyproject);
+- folders: every `*.py` card in a `scenes/` folder (beside the lesson for
+  `build`, the working folder for `list` and `render`, and each `--scenes DIR`);
+- plug-ins: the entry-point group `neuroanim.scenes` of installed packages;
+- `register(spec)` from Python.
+
+A card is a module defining `SCENE = SceneSpec(...)`; files ending in `_draw.py`
+are drawings (they import manim) and are never imported here. The same name in
+two places is one error naming both. No manim is imported by discovery.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+import importlib.machinery
+import importlib.metadata
+import os
+import sys
+import traceback
+import types
+from collections.abc import Iterable
+from pathlib import Path
 
-from . import core
-from . import trajectory as traj_io
 from .errors import UserError
-from .params import Param, resolve, variant
+from .spec import SceneSpec, trajectories  # noqa: F401  (re-exported)
+
+BUILTIN_PACKAGE = "neuroanim.scenes"
+ENTRY_POINT_GROUP = "neuroanim.scenes"
+DRAW_SUFFIX = "_draw"
+LOCAL_PREFIX = "_neuroanim_local_"  # synthetic package per scenes folder
+
+_dirs: tuple[Path, ...] = ()
+_registered: dict[str, SceneSpec] = {}
+_index: dict[str, SceneSpec] | None = None
 
 
-@dataclass(frozen=True)
-class SceneSpec:
-    name: str  # CLI name, e.g. "gradient-descent"
-    module: str  # importable module holding the Scene class
-    cls: str
-    description: str
-    params: tuple[Param, ...]
-    prepare: Callable[[dict], dict]  # resolved options -> data for the scene
-    # Options a `trajectory` file decides (it holds its own run): giving them
-    # too would show one run while naming the file after another.
-    file_decides: tuple[str, ...] = ()
-    # The smallest frame the scene draws without losing text (Pango drops glyphs
-    # on tiny canvases), and the aspect ratios its 16:9 layout fits: narrower
-    # frames would cut its sides off, far wider ones leave no height for text.
-    min_size: tuple[int, int] = (64, 36)
-    aspect: tuple[float, float] = (1.77, 2.4)
+# ------------------------------------------------------------------ folders
+def use(dirs: Iterable[os.PathLike | str] = (), *, cwd: bool = False) -> None:
+    """Search these scene folders (and `./scenes` when `cwd`) from now on.
 
-    def check_size(self, width: int, height: int, option: str = "--resolution"):
-        """UserError naming the scene's real limits for a frame it cannot draw."""
-        mw, mh = self.min_size
-        lo, hi = self.aspect
-        if width < mw or height < mh:
-            raise UserError(f"{option}: {width}x{height} is too small for {self.name}; "
-                            f"it needs at least {mw}x{mh}")
-        if not lo <= width / height <= hi:
-            raise UserError(
-                f"{option}: {width}x{height} has aspect ratio {width / height:.2f}, "
-                f"but {self.name} is laid out for {lo:.2f} to {hi:.2f} (16:9 is "
-                "1.78), e.g. 854x480 or 1280x720")
-
-    def resolve(self, given: dict | None = None) -> dict:
-        values = resolve(self.params, given, self.name)
-        if values.get("trajectory") and self.file_decides:
-            given = {k.replace("-", "_"): v for k, v in (given or {}).items()
-                     if v is not None and v != ()}
-            clash = [p.flag for p in self.params  # a default is no choice
-                     if p.name in self.file_decides and p.name in given
-                     and p.parse(given[p.name]) != p.default]
-            if clash:
-                raise UserError(
-                    f"{', '.join(clash)}: the --trajectory file decides "
-                    f"{'this' if len(clash) == 1 else 'these'} (it holds its own "
-                    "run); drop them, or drop --trajectory to train a new run")
-        return values
-
-    def variant(self, values: dict) -> str:
-        return variant(self.params, values)
-
-    def scene_class(self):
-        """Import the scene module (and so manim) and return the Scene class."""
-        return getattr(importlib.import_module(self.module), self.cls)
-
-
-# ---------------------------------------------------------------- shared options
-# Seed 36 starts the neuron at prediction 0.304 for input (1, 1), target 1: the
-# lesson's own example ("the correct answer is 1.0 and the network predicts 0.3"),
-# so the first-half scenes can show it from a real run. It learns AND like seed 0.
-LESSON_SEED = 36
-
-
-def _neuron_params(example: bool, seed: int = 0) -> tuple[Param, ...]:
-    ps = [
-        Param("gate", "choice", "AND", "logic gate the neuron learns", choices=core.GATES),
-        Param("lr", "float", core.DEFAULT_LR, "learning rate", low=0, low_open=True, high=1000),
-        Param("epochs", "int", core.DEFAULT_EPOCHS, "training epochs", low=1, high=core.MAX_EPOCHS),
-        Param("seed", "int", seed, "seed of the random initial weights", low=0,
-              high=2**32 - 1),
-        Param("mode", "choice", "batch", "one update per epoch (batch) or per example",
-              choices=core.MODES),
-    ]
-    if example:
-        ps.append(Param("example", "int", 3, "training example (0-3) of the dissected step",
-                        low=0, high=3))
-    ps.append(Param("trajectory", "path", None,
-                    "replay a neuron file (.json or .npz) from `neuroanim train neuron` "
-                    "instead of training"))
-    return tuple(ps)
-
-
-NEURON_FILE_DECIDES = ("gate", "lr", "epochs", "seed", "mode")
-
-
-def neuron_params() -> tuple[Param, ...]:
-    """The options of a neuron run (what `neuroanim train neuron` takes)."""
-    return _neuron_params(example=False)
-
-
-def neuron_run(values: dict) -> core.NeuronRun:
-    """The neuron run the options ask for: loaded from a file, or trained now."""
-    if values.get("trajectory"):
-        return traj_io.load(values["trajectory"], expect="neuron")
-    try:
-        return core.train_neuron(
-            values["gate"], lr=values["lr"], epochs=int(values["epochs"]),
-            seed=int(values["seed"]), mode=values["mode"],
-        )
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-
-
-# ------------------------------------------------------------- gradient descent
-def _prepare_descent(values: dict) -> dict:
-    """One Descent per panel, with a label and the preset each came from."""
-    files = values.get("trajectory") or ()
-    if files:
-        runs = [traj_io.load(f, expect="descent") for f in files]
-        names = {r.landscape for r in runs}
-        if len(names) > 1:
-            raise UserError(f"--trajectory: files use different landscapes ({', '.join(sorted(names))})")
-        return {"landscape": runs[0].landscape, "runs": runs,
-                "presets": [None] * len(runs)}
-    ls = core.get_landscape(values["landscape"])
-    lrs = list(values.get("lr") or ())
-    presets: list[str | None] = [None] * len(lrs)
-    for p in values.get("preset") or ():
-        lrs.append(core.preset_lr(ls, p))
-        presets.append(p)
-    if not lrs:
-        presets = list(core.PRESETS)
-        lrs = [core.preset_lr(ls, p) for p in presets]
-    if len(lrs) > 4:
-        raise UserError(f"--lr/--preset: at most 4 learning rates side by side, got {len(lrs)}")
-    check_start(ls, values.get("w0"))
-    try:
-        runs = [core.descend(ls, values.get("w0"), lr, int(values["steps"])) for lr in lrs]
-    except ValueError as exc:  # e.g. a start so far out the landscape overflows
-        raise UserError(f"--w0: {exc}") from None
-    return {"landscape": ls.name, "runs": runs, "presets": presets}
-
-
-def check_start(ls: core.Landscape, w0: float | None) -> None:
-    """`--w0` within the landscape's bound, said with the range that is allowed."""
-    if w0 is not None and abs(w0 - ls.w_min) > ls.bound:
-        raise UserError(
-            f"--w0: {w0:g} is too far out; on {ls.name} keep it within {ls.bound:g} "
-            f"of the minimum {ls.w_min:g} (from {ls.w_min - ls.bound:g} to "
-            f"{ls.w_min + ls.bound:g})")
-
-
-GRADIENT_DESCENT = SceneSpec(
-    name="gradient-descent",
-    module="scenes.gradient_descent",
-    cls="GradientDescent",
-    description="A ball rolls down the loss valley at one or several learning rates.",
-    params=(
-        Param("lr", "float", (), "learning rate; repeat for side-by-side panels "
-              "(default: the four presets)", multiple=True, low=0, low_open=True, high=1000),
-        Param("preset", "choice", (), "a learning-rate preset derived from the curvature",
-              choices=core.PRESETS, multiple=True),
-        Param("landscape", "choice", core.DEFAULT_LANDSCAPE, "loss landscape",
-              choices=tuple(core.LANDSCAPES)),
-        Param("w0", "float", None, "starting weight (default: the landscape's; "
-              "within 50 plot widths of the minimum)"),
-        Param("steps", "int", 30, "gradient-descent steps", low=1, high=500),
-        Param("trajectory", "path", (), "replay descent files (.json or .npz) from "
-              "`neuroanim train descent`, one per panel", multiple=True),
-    ),
-    prepare=_prepare_descent,
-    file_decides=("lr", "preset", "landscape", "w0", "steps"),
-)
-
-AND_GATE = SceneSpec(
-    name="and-gate",
-    module="scenes.and_gate",
-    cls="AndGate",
-    description="A neuron learns a logic gate: its output grid converges beside the loss curve.",
-    params=(*_neuron_params(example=False)[:-1],
-            Param("grid", "int", 64, "heatmap resolution (cells per side)", low=4, high=512),
-            _neuron_params(example=False)[-1]),
-    prepare=lambda v: {"run": neuron_run(v)},
-    file_decides=NEURON_FILE_DECIDES,
-)
-
-
-def _prepare_loop(values: dict) -> dict:
-    """The run, the dissected step of `--example`, and all four examples' steps.
-
-    `examples` holds `dissect_step(run, 0, i)` for i = 0..3: the four squared
-    errors whose mean is the loss (the loss-and-epochs scene draws them).
+    A folder given explicitly must exist; `./scenes` and a lesson's own
+    `scenes/` are searched only if they are there.
     """
-    run = neuron_run(values)
-    examples = [core.dissect_step(run, 0, i) for i in range(4)]
-    return {"run": run, "step": examples[int(values["example"])], "examples": examples}
+    global _dirs, _index
+    found: list[Path] = []
+    for d in dirs:
+        p = Path(d).expanduser().resolve()
+        if not p.is_dir():
+            raise UserError(f"--scenes: {d} is not a folder of scenes")
+        found.append(p)
+    if cwd and Path("scenes").is_dir():
+        found.append(Path("scenes").resolve())
+    builtin = _builtin_dir()
+    dedup = tuple(dict.fromkeys(p for p in found if p != builtin))
+    if dedup != _dirs:
+        _dirs, _index = dedup, None
 
 
-TRAINING_LOOP = SceneSpec(
-    name="training-loop",
-    module="scenes.training_loop",
-    cls="TrainingLoop",
-    description="The five-stage training cycle, told as tuning a guitar, with a real step.",
-    params=_neuron_params(example=True, seed=LESSON_SEED),
-    prepare=_prepare_loop,
-    file_decides=NEURON_FILE_DECIDES,
-)
+def dirs() -> tuple[Path, ...]:
+    """The scene folders searched now (what a build hands its workers)."""
+    return _dirs
 
-LOSS_AND_EPOCHS = SceneSpec(
-    name="loss-and-epochs",
-    module="scenes.loss_and_epochs",
-    cls="LossAndEpochs",
-    description="What loss (mean squared error) and an epoch are, from a real neuron run.",
-    params=_neuron_params(example=True, seed=LESSON_SEED),
-    prepare=_prepare_loop,
-    file_decides=NEURON_FILE_DECIDES,
-)
 
-SCENES: dict[str, SceneSpec] = {
-    s.name: s for s in (TRAINING_LOOP, LOSS_AND_EPOCHS, GRADIENT_DESCENT, AND_GATE)
-}
+def _builtin_dir() -> Path | None:
+    spec = importlib.util.find_spec(BUILTIN_PACKAGE)
+    locs = list(spec.submodule_search_locations or ()) if spec else []
+    return Path(locs[0]).resolve() if locs else None
+
+
+def local_package(folder: Path) -> str:
+    """The synthetic package a scenes folder is imported as (stable per folder),
+    so its card and drawing import each other as `from .x import y`."""
+    folder = Path(folder).resolve()
+    name = LOCAL_PREFIX + hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+    if name not in sys.modules:
+        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        spec.submodule_search_locations = [str(folder)]
+        mod = importlib.util.module_from_spec(spec)
+        mod.__path__ = [str(folder)]
+        sys.modules[name] = mod
+    return name
+
+
+# -------------------------------------------------------------------- index
+def scenes() -> dict[str, SceneSpec]:
+    """Every scene found, by name: built-ins first, then folders, plug-ins."""
+    global _index
+    if _index is None:
+        found: dict[str, SceneSpec] = {}
+        for spec in (*_builtins(), *_folder_scenes(), *_plugins(),
+                     *_registered.values()):
+            other = found.get(spec.name)
+            if other is not None and other is not spec:
+                raise UserError(f"scene {spec.name!r} is defined twice: in "
+                                f"{other.source} and in {spec.source}; rename one")
+            found[spec.name] = spec
+        _index = found
+    return _index
 
 
 def get(name: str) -> SceneSpec:
-    if name not in SCENES:
-        raise UserError(f"unknown scene {name!r}; choose from {', '.join(SCENES)}")
-    return SCENES[name]
+    index = scenes()
+    if name not in index:
+        raise UserError(f"unknown scene {name!r}; choose from {', '.join(index)}")
+    return index[name]
 
 
-def register(spec: SceneSpec) -> SceneSpec:
-    """Add a scene (tests and plug-ins); the name must be new."""
-    if spec.name in SCENES and SCENES[spec.name] is not spec:
+def register(spec: SceneSpec, module: str | None = None) -> SceneSpec:
+    """Add a scene from Python (tests, notebooks); its name must be new.
+
+    `module` is the module defining it (default: the caller's), which a build's
+    worker processes import to find it again.
+    """
+    global _index
+    module = module or spec.module or sys._getframe(1).f_globals.get("__name__", "")
+    spec = dataclasses.replace(spec, module=module,
+                               source=spec.source or f"Python module {module}")
+    old = _registered.get(spec.name)
+    if old is not None and old.module != spec.module:
         raise ValueError(f"scene {spec.name!r} is already registered")
-    SCENES[spec.name] = spec
+    _registered[spec.name] = spec
+    _index = None
     return spec
 
 
-def trajectories(data: dict) -> list[Any]:
-    """Every trajectory inside a prepared data dict (for hashing and alt text)."""
+# ---------------------------------------------------------------- finding
+def _card(module: types.ModuleType, source: str) -> SceneSpec | None:
+    spec = getattr(module, "SCENE", None)
+    if spec is None:
+        return None
+    if not isinstance(spec, SceneSpec):
+        raise UserError(f"{source}: SCENE must be a neuroanim SceneSpec")
+    return dataclasses.replace(spec, module=module.__name__, source=source)
+
+
+def _builtins() -> list[SceneSpec]:
+    import pkgutil
+
+    pkg = importlib.import_module(BUILTIN_PACKAGE)
     out = []
-    for v in data.values():
-        items = v if isinstance(v, list) else [v]
-        out.extend(x for x in items if isinstance(x, core.Descent | core.NeuronRun))
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name.endswith(DRAW_SUFFIX):
+            continue
+        card = _card(importlib.import_module(f"{BUILTIN_PACKAGE}.{info.name}"),
+                     "built-in")
+        if card is not None:
+            out.append(card)
+    return sorted(out, key=lambda s: BUILTIN_ORDER.index(s.name)
+                  if s.name in BUILTIN_ORDER else len(BUILTIN_ORDER))
+
+
+# The chapter's order, for `neuroanim list` (the modules sort alphabetically).
+BUILTIN_ORDER = ("training-loop", "loss-and-epochs", "gradient-descent", "and-gate")
+
+
+def _folder_scenes() -> list[SceneSpec]:
+    out = []
+    for folder in _dirs:
+        package = local_package(folder)
+        for path in sorted(folder.glob("*.py")):
+            if path.stem.startswith("_") or path.stem.endswith(DRAW_SUFFIX):
+                continue
+            module = import_author(f"{package}.{path.stem}", path)
+            card = _card(module, str(path))
+            if card is not None:
+                out.append(card)
+    return out
+
+
+def import_author(name: str, path: Path) -> types.ModuleType:
+    """Import an author's module; an exception in it is one line naming file:line."""
+    try:
+        return importlib.import_module(name)
+    except UserError:
+        raise
+    except Exception as exc:
+        raise UserError(author_error(exc, (path,))) from exc
+
+
+def author_error(exc: BaseException, files: Iterable[Path | str]) -> str:
+    """`scenes/x.py:12: ValueError: ...` at the deepest frame in `files`.
+
+    An author's scene that raises gets a message pointing at their own line,
+    not at neuroanim's or manim's internals (--debug shows the whole trace).
+    """
+    wanted = {os.path.realpath(f) for f in files if f}
+    where = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if os.path.realpath(frame.filename) in wanted:
+            where = frame
+    if isinstance(exc, SyntaxError) and exc.filename and \
+            os.path.realpath(exc.filename) in wanted:
+        return f"{exc.filename}:{exc.lineno}: SyntaxError: {exc.msg}"
+    text = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return f"{where.filename}:{where.lineno}: {text}" if where else text
+
+
+def _plugins() -> list[SceneSpec]:
+    out = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        source = f"entry point {ep.name} ({ep.value})"
+        try:
+            obj = ep.load()
+        except Exception as exc:
+            raise UserError(f"{source}: cannot be loaded: "
+                            f"{type(exc).__name__}: {exc}") from None
+        if isinstance(obj, types.ModuleType):
+            card = _card(obj, source)
+        elif isinstance(obj, SceneSpec):
+            card = dataclasses.replace(obj, module=ep.module, source=source)
+        else:
+            raise UserError(f"{source}: is not a SceneSpec or a module with SCENE")
+        if card is not None:
+            out.append(card)
     return out

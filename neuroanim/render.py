@@ -1,4 +1,4 @@
-"""The one render pipeline: (scene, options, format, quality, theme) -> a finished file.
+"""One render: (scene, options, format, size, theme) -> one video or still file.
 
 Every caller (CLI, lesson build, tests) goes through `render`. manim is configured
 per call inside one `tempconfig` block with caching off (manim's cache hashes
@@ -296,8 +296,7 @@ def render(
         raise UserError(f"--theme: {theme!r} is not one of {', '.join(themes.THEMES)}")
     fmt = infer_format(out) if fmt is None else str(fmt).lower()
     w, h, fps = plan(fmt, quality, fps, resolution, transparent)
-    if hasattr(spec, "check_size"):
-        spec.check_size(w, h)
+    spec.check_size(w, h)
     target = output_path(spec, values, fmt, theme, out, out_dir)
     option = "-o" if out is not None else "output folder"
     check_writable(target.parent, option, create=False)  # before training

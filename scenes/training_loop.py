@@ -1,515 +1,76 @@
-"""The training loop told as tuning a guitar: five stages, one real step, then many."""
+"""Card of the training-loop scene: the five-stage cycle told as tuning a guitar.
+
+What it replays (`LoopData`), how it is prepared and described; the drawing is
+`training_loop_draw.py`. No manim here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 
-import numpy as np
-from manim import *
-
-from neuroanim.draw import (
-    SMALL,
-    TINY,
-    TITLE,
-    NeuroScene,
-    fmt,
-    loss_text,
-    on_baseline,
-    pair,
-    place_line,
-    plain,
-    readout,
-    subtitle,
-    text_line,
-    tx,
+from neuroanim import core
+from neuroanim.alt import num, point, trend
+from neuroanim.options import (
+    LESSON_SEED,
+    NEURON_FILE_DECIDES,
+    neuron_params,
+    neuron_run,
 )
-
-# (key, name, what it does, its guitar counterpart), in the order of the cycle.
-STAGES = (
-    ("forward", "Forward pass", "make a prediction", "pluck"),
-    ("error", "Measure error", "the loss", "listen"),
-    ("backward", "Trace backwards", "the gradient", "which way to turn"),
-    ("adjust", "Adjust", "w − lr × gradient", "turn the peg"),
-    ("repeat", "Repeat", "again and again", "pluck again"),
-)
-STAGE_KEYS = tuple(s[0] for s in STAGES)
-ROUNDS = 3  # peg turns shown on the guitar; the needle reads loss[0..ROUNDS]
-NEEDLE_MAX = 60 * DEGREES  # the dial spans +-60 degrees around "in tune"
-NEEDLE_FIRST = 0.9  # loss[0] sits at this share of the full deflection
-FIRST_TURN = 80 * DEGREES  # the peg's first turn; later turns keep its scale
+from neuroanim.params import Param
+from neuroanim.spec import SceneSpec
 
 
-class TrainingLoop(NeuroScene):
-    """Pluck, listen, find the way, turn, repeat: the training cycle on a guitar.
+@dataclass(frozen=True)
+class LoopData:
+    """One neuron run and the dissected step the scene walks through.
 
-    Replays `data["run"]` (a NeuronRun: the needle reads its loss per epoch, the
-    peg turns by the size of each recorded update) and `data["step"]` (its
-    dissected step, shown number by number). For tests: `shown[stage][name]` is
-    each number of the real step as the Text on screen, `reveals` the order the
-    stages revealed them, `captions` the subcaptions in order, `epoch` and `loss`
-    the readouts (final values after construct).
+    run       the recorded run (every epoch): the needle reads its loss, the peg
+              turns by each recorded update
+    step      `dissect_step(run, 0, example)`: the numbers of every stage
+    examples  `dissect_step(run, 0, i)` for i = 0..3: the four squared errors
+              whose mean is `run.loss[0]`
     """
 
-    spec_name = "training-loop"
+    run: core.NeuronRun
+    step: core.TrainingStep
+    examples: tuple[core.TrainingStep, ...]
 
-    def construct(self):
-        run, step = self.data["run"], self.data["step"]
-        self.shown: dict[str, dict[str, Text]] = {}
-        self.reveals: list[str] = []
-        self.captions: list[str] = []
-        self._measure(run)
-        each = "each update" if run.mode == "batch" else "each epoch of updates"
 
-        # Title
-        self.title = tx("The training loop", TITLE).to_corner(UL, buff=0.4)
-        self.subtitle = subtitle("is like tuning a guitar", self.title)
-        self.add(self.title, self.subtitle)
+def loop_params(seed: int = LESSON_SEED) -> tuple[Param, ...]:
+    """The neuron's options, the dissected example, then `trajectory`."""
+    *run, traj = neuron_params(seed=seed)
+    example = Param("example", "int", 3, "training example (0-3) of the dissected step",
+                    low=0, high=3)
+    return (*run, example, traj)
 
-        # The five stages in a loop, the guitar and its tuner
-        self.boxes = self._stage_loop()
-        self.lit: int | None = None  # the box lit now
-        self.guitar, self.tuner = self._guitar(), self._tuner(run)
-        with self._captioned("Training is like tuning a guitar."):
-            self.play(FadeIn(self.boxes, lag_ratio=0.1), run_time=1.2)
-            self.play(FadeIn(self.guitar), FadeIn(self.tuner), run_time=0.8)
-        self.moving = self._make_moving()
-        self.add(*self.moving)
 
-        # Round one, stage by stage
-        closer = run.loss[1] < run.loss[0]
-        self._first_round((
-            "Forward pass: a prediction. Pluck the string.",
-            "Measure the error: the loss. Read the needle.",
-            "Trace backwards: which way should each weight go?",
-            "Adjust: nudge each weight. Turn the peg a little.",
-            "Repeat: pluck again. " + ("The needle is closer." if closer
-                                      else "The needle moved away."),
-        ))
+def prepare(values: dict) -> LoopData:
+    run = neuron_run(values)
+    examples = tuple(core.dissect_step(run, 0, i) for i in range(4))
+    return LoopData(run, examples[int(values["example"])], examples)
 
-        # Two more rounds, faster
-        if self.rounds > 1:
-            losses = ", ".join(loss_text(v) for v in run.loss[: self.rounds + 1])
-            with self._captioned(f"The needle shows the neuron's real loss after "
-                                 f"{each}: {losses}."):
-                for k in range(1, self.rounds):
-                    self._quick_round(k)
 
-        # One real step, in numbers
-        self._real_step(step)
+def alt(data: LoopData) -> str:
+    run, st = data.run, data.step
+    return (f"The training loop (forward, error, backward, adjust, repeat) on one real "
+            f"step of a neuron learning {run.gate}: for inputs {point(st.x)} with "
+            f"target {num(st.target)} it predicts {num(st.prediction, True)} "
+            f"(z = {num(st.z)}); error {num(st.error)}, squared error "
+            f"{num(st.loss, True)}; gradients {num(st.grad_w[0])} and "
+            f"{num(st.grad_w[1])} for the weights, {num(st.grad_b)} for the bias; "
+            f"with learning rate {num(st.lr, tiny=True)} the weights go from "
+            f"{num(st.w[0])} and {num(st.w[1])} to {num(st.w_new[0])} and "
+            f"{num(st.w_new[1])}, the bias from {num(st.b)} to {num(st.b_new)}. "
+            f"Repeated for {run.epochs} epochs, the loss "
+            f"{trend(run.loss[0], run.loss[-1])}.")
 
-        # Many steps
-        self._many_steps(run)
 
-    # ------------------------------------------------------------------ helpers
-    def _measure(self, run) -> None:
-        """Derive the drawing scales from the run: needle per loss, peg per update."""
-        self.rounds = min(ROUNDS, run.epochs)
-        turns = run.update_sizes  # (T-1,)
-        self.turned = np.concatenate([[0.0], np.cumsum(turns)])  # (T,) peg position
-        self.turn_scale = FIRST_TURN / turns[0] if turns[0] > 0 else 0.0
-        self.loss_ref = max(float(run.loss[0]), 1e-12)
-
-    @contextmanager
-    def _captioned(self, text: str) -> Iterator[None]:
-        """Caption everything played inside the block, from its start to its end."""
-        start = self.time
-        yield
-        self.add_subcaption(text, duration=self.time - start, offset=start - self.time)
-        self.captions.append(text)
-
-    def _retitle(self, text: str) -> Animation:
-        """Cross-fade the subtitle to `text`."""
-        old, self.subtitle = self.subtitle, subtitle(text, self.title)
-        return AnimationGroup(FadeOut(old), FadeIn(self.subtitle))
-
-    # ------------------------------------------------------------------- drawing
-    def _stage_loop(self) -> VGroup:
-        """Five boxes in a 2-1-2 ring: forward, error | backward | adjust, repeat."""
-        th = self.theme
-        right = self.half_w - 1.65
-        left = right - 3.5
-        spots = [(left, 1.95), (right, 1.95), (right, 0.0), (right, -1.95),
-                 (left, -1.95)]
-        boxes = VGroup()
-        for num, ((key, name, what, guitar), (x, y)) in enumerate(
-                zip(STAGES, spots, strict=True), start=1):
-            frame = RoundedRectangle(width=3.0, height=1.3, corner_radius=0.14,
-                                     stroke_color=th.axis, stroke_width=2,
-                                     fill_color=th.panel, fill_opacity=1)
-            frame.move_to([x, y, 0])
-            head = tx(f"{num}  {name}", 18, weight=BOLD, disable_ligatures=True)
-            body = tx(what, TINY, th.muted, disable_ligatures=True)
-            tag = tx(f"♪ {guitar}", TINY, th.ball, disable_ligatures=True)
-            for t, dy in ((head, 0.3), (body, -0.12), (tag, -0.46)):
-                on_baseline(t.set_x(x), y + dy)
-            box = VGroup(frame, head, body, tag)
-            box.frame, box.head, box.key = frame, head, key
-            boxes.add(box)
-        arrows = VGroup()
-        for a, b, d in [(0, 1, RIGHT), (1, 2, DOWN), (2, 3, DOWN), (3, 4, LEFT),
-                        (4, 0, UP)]:
-            arrows.add(Arrow(boxes[a].frame.get_edge_center(d),
-                             boxes[b].frame.get_edge_center(-d), buff=0.08,
-                             stroke_width=3, color=th.axis, tip_length=0.2,
-                             max_tip_length_to_length_ratio=0.3))
-        group = VGroup(boxes, arrows)
-        group.boxes = boxes
-        return group
-
-    def _light(self, index: int | None) -> list[Animation]:
-        """Animations that light box `index` (None: none) and dim the lit one.
-
-        Only the boxes that change are animated: each animation copies its Text.
-        """
-        th = self.theme
-        out = []
-        for i, box in enumerate(self.boxes.boxes):
-            on = i == index
-            if on == (i == self.lit):
-                continue
-            out.append(box.frame.animate.set_stroke(th.accent if on else th.axis,
-                                                    5 if on else 2))
-            out.append(box.head.animate.set_color(th.accent if on else th.text))
-        self.lit = index
-        return out or [Wait()]
-
-    def _guitar(self) -> VGroup:
-        """Headstock, neck with frets, nut and bridge; string and peg come later."""
-        th = self.theme
-        x0 = -self.half_w + 0.3
-        y = -2.0
-        self.nut_x, self.bridge_x, self.string_y = x0 + 1.5, -0.4, y
-        self.peg_center = np.array([x0 + 0.5, y, 0.0])
-        head = RoundedRectangle(width=1.55, height=1.1, corner_radius=0.3,
-                                stroke_color=th.axis, stroke_width=2,
-                                fill_color=th.panel, fill_opacity=1)
-        head.move_to([x0 + 0.72, y, 0])
-        neck = Rectangle(width=self.bridge_x - self.nut_x + 0.15, height=0.6,
-                         stroke_color=th.axis, stroke_width=2, fill_color=th.panel,
-                         fill_opacity=1)
-        neck.move_to([(self.nut_x + self.bridge_x) / 2, y, 0])
-        scale = 9.0  # a scale length past the bridge: frets bunch up toward it
-        frets = VGroup()
-        for k in range(1, 13):
-            fx = self.nut_x + scale * (1 - 2 ** (-k / 12))
-            if fx > self.bridge_x - 0.3:
-                break
-            frets.add(Line([fx, y - 0.3, 0], [fx, y + 0.3, 0], color=th.axis,
-                           stroke_width=2))
-        dots = VGroup(*[
-            Dot([(frets[k - 2].get_x() + frets[k - 1].get_x()) / 2, y - 0.17, 0],
-                radius=0.05, color=th.muted)
-            for k in (3, 5, 7) if k <= len(frets)
-        ])
-        nut = Line([self.nut_x, y - 0.3, 0], [self.nut_x, y + 0.3, 0],
-                   color=th.text, stroke_width=6)
-        bridge = Line([self.bridge_x, y - 0.3, 0], [self.bridge_x, y + 0.3, 0],
-                      color=th.text, stroke_width=6)
-        post = Line(self.peg_center, [self.nut_x, y, 0], color=th.text,
-                    stroke_width=2.5)
-        return VGroup(head, neck, frets, dots, nut, bridge, post)
-
-    def _tuner(self, run) -> VGroup:
-        """A dial with a target mark at the top; the needle reads the run's loss."""
-        th = self.theme
-        cx = (self.nut_x + self.bridge_x) / 2
-        self.pivot = np.array([cx, -0.05, 0.0])
-        r = 1.65
-        box = RoundedRectangle(width=4.7, height=2.95, corner_radius=0.2,
-                               stroke_color=th.axis, stroke_width=1.5,
-                               fill_color=th.panel, fill_opacity=1)
-        box.move_to(self.pivot + np.array([0, 0.85, 0]))
-        arc = Arc(radius=r, start_angle=PI / 2 - NEEDLE_MAX, angle=2 * NEEDLE_MAX,
-                  arc_center=self.pivot, color=th.axis, stroke_width=3)
-        ticks = VGroup()
-        for deg in range(-60, 61, 10):
-            a = PI / 2 + deg * DEGREES
-            d = np.array([np.cos(a), np.sin(a), 0])
-            inner = 0.88 if deg % 30 == 0 else 0.93
-            ticks.add(Line(self.pivot + inner * r * d, self.pivot + r * d,
-                           color=th.axis, stroke_width=2))
-        target = Line(self.pivot + 0.8 * r * UP, self.pivot + 1.08 * r * UP,
-                      color=th.good, stroke_width=6)
-        in_tune = tx("in tune", TINY, th.good).next_to(target, UP, buff=0.06)
-        end = PI / 2 + NEEDLE_MAX
-        far = tx("far off", TINY, th.muted).move_to(
-            self.pivot + (r + 0.45) * np.array([np.cos(end), np.sin(end), 0]))
-        # Readouts under the dial; values grow to the right from fixed left edges.
-        self.epoch_readout = readout("epoch", 0, 0)
-        self.loss_readout = readout("loss", float(run.loss[0]), 4)
-        y = self.pivot[1] - 0.45
-        self.epoch_readout.move_to([cx - 2.0, y, 0], aligned_edge=LEFT)
-        self.loss_readout.move_to([cx + 0.2, y, 0], aligned_edge=LEFT)
-        note = tx("needle: the neuron's loss (mean squared error)", TINY, th.muted)
-        note.next_to(box, DOWN, buff=0.12)
-        return VGroup(box, arc, ticks, target, in_tune, far, note)
-
-    def _make_moving(self) -> list[Mobject]:
-        """Readouts, peg, string and needle: added last, as they move and change."""
-        th = self.theme
-        # The peg: a knob with a grip line, at the angle of the tracker `peg`.
-        knob = VGroup(
-            Circle(radius=0.34, color=th.ball, fill_color=th.ball, fill_opacity=1,
-                   stroke_width=0),
-            Line(ORIGIN, 0.3 * UP, color=th.background, stroke_width=5),
-            Dot(radius=0.06, color=th.background),
-        ).move_to(self.peg_center)
-        rest = knob.copy()
-        self.peg = ValueTracker(0.0)  # distance the weights travelled so far
-        knob.add_updater(lambda m: m.become(rest.copy().rotate(
-            -self.peg.get_value() * self.turn_scale, about_point=self.peg_center)))
-
-        # The string between nut and bridge: a standing wave that dies away.
-        self.pluck = ValueTracker(1.0)  # 0 = just plucked, 1 = quiet again
-        xs = np.linspace(self.nut_x, self.bridge_x, 64)
-        shape = np.sin(np.pi * (xs - xs[0]) / (xs[-1] - xs[0]))
-
-        def vibrate(m: VMobject) -> None:
-            s = self.pluck.get_value()
-            amp = 0.28 * (1 - s) ** 2 * np.cos(2 * np.pi * 6 * s)
-            m.set_points_smoothly(np.column_stack(
-                [xs, self.string_y + amp * shape, np.zeros_like(xs)]))
-
-        string = VMobject(color=th.text, stroke_width=2.5)
-        vibrate(string)
-        string.add_updater(vibrate)
-
-        # The needle reads the tracker `needle`, a loss; it rests at "far off".
-        self.needle = ValueTracker(self.loss_ref / NEEDLE_FIRST)
-        length = 1.5
-
-        def point(m: Line) -> None:
-            a = PI / 2 + NEEDLE_MAX * min(
-                1.0, NEEDLE_FIRST * self.needle.get_value() / self.loss_ref)
-            m.put_start_and_end_on(
-                self.pivot, self.pivot + length * np.array([np.cos(a), np.sin(a), 0]))
-
-        needle = Line(self.pivot, self.pivot + length * UP, color=th.bad,
-                      stroke_width=5)
-        point(needle)
-        needle.add_updater(point)
-        hub = Dot(self.pivot, radius=0.09, color=th.text)
-        self.action_at = np.array([(self.nut_x + self.bridge_x) / 2, -2.85, 0])
-        self.action = VMobject()
-        return [self.epoch_readout, self.action, string, needle, hub, knob]
-
-    def _say(self, text: str, color: str | None = None) -> Animation:
-        """Swap the word under the neck that names what the guitarist does."""
-        new = tx(text, SMALL, color or self.theme.ball).move_to(self.action_at)
-        old, self.action = self.action, new
-        self.moving = [new if m is old else m for m in self.moving]
-        # A cross-fade: a letter-by-letter Transform between two words reads as
-        # garbled text in the quick rounds.
-        return AnimationGroup(FadeOut(old), FadeIn(new))
-
-    # ------------------------------------------------------------------ the rounds
-    def _first_round(self, captions: tuple[str, ...]) -> None:
-        """Round one, slowly: each stage lit beside what the guitarist does."""
-        run = self.data["run"]
-        th = self.theme
-        with self._captioned(captions[0]):
-            self.play(*self._light(0), self._say("pluck"), run_time=0.5)
-            self.pluck.set_value(0.0)
-            self.play(self.pluck.animate.set_value(1.0), run_time=1.5,
-                      rate_func=linear)
-        with self._captioned(captions[1]):
-            self.play(*self._light(1), self._say("listen"), run_time=0.5)
-            self.play(self.needle.animate.set_value(float(run.loss[0])),
-                      FadeIn(self.loss_readout), run_time=1.3)
-            self.moving.append(self.loss_readout)
-            self.wait(0.3)
-        # Which way: an arrow around the peg, the way the real update turns it.
-        arrow = Arc(radius=0.55, start_angle=150 * DEGREES, angle=-120 * DEGREES,
-                    arc_center=self.peg_center, color=th.accent, stroke_width=4)
-        arrow.add_tip(tip_length=0.18, tip_width=0.18)
-        with self._captioned(captions[2]):
-            self.play(*self._light(2), self._say("which way to turn?"), run_time=0.5)
-            self.play(Create(arrow), run_time=1.0)
-            self.wait(0.6)
-        with self._captioned(captions[3]):
-            self.play(*self._light(3), self._say("turn the peg a little"),
-                      run_time=0.5)
-            self.play(self.peg.animate.set_value(self.turned[1]), run_time=1.3)
-            self.play(FadeOut(arrow), run_time=0.3)
-        with self._captioned(captions[4]):
-            self.play(*self._light(4), self._say("pluck again"), run_time=0.5)
-            self._listen(1, 1.6)
-
-    def _listen(self, epoch: int, run_time: float) -> None:
-        """Pluck; the needle swings to the loss at `epoch`; the readouts follow."""
-        run = self.data["run"]
-        self.pluck.set_value(0.0)
-        self.play(self.pluck.animate(rate_func=linear).set_value(1.0),
-                  self.needle.animate.set_value(float(run.loss[epoch])),
-                  run_time=run_time)
-        self.epoch_readout.value.set_value(epoch)
-        self.loss_readout.value.set_value(float(run.loss[epoch]))
-        self.play(Indicate(self.loss_readout, color=self.theme.accent), run_time=0.4)
-
-    def _quick_round(self, k: int) -> None:
-        """A later round: the stages flash by, the peg turns by the real update k."""
-        self.play(*self._light(2), self._say("which way?"), run_time=0.3)
-        self.play(*self._light(3), self._say("turn"),
-                  self.peg.animate.set_value(self.turned[k + 1]), run_time=0.6)
-        self.play(*self._light(4), self._say("pluck again"), run_time=0.3)
-        self.play(*self._light(0), run_time=0.2)
-        self._listen(k + 1, 0.8)
-        self.play(*self._light(1), run_time=0.2)
-
-    # ------------------------------------------------------------- one real step
-    def _real_step(self, step) -> None:
-        """The same loop with one example's real numbers, each at its stage."""
-        th = self.theme
-        x, w = step.x, step.w
-        ex = pair(x, plain)
-        stages = {
-            "forward": [
-                text_line(("inputs x = ", None), (ex, th.curve, "x"),
-                          ("    target = ", None),
-                          (plain(step.target), th.good, "target")),
-                text_line(("weights w = ", None), (pair(w), th.curve, "w"),
-                          ("    bias b = ", None), (fmt(step.b), th.curve, "b")),
-                text_line(("weighted sum z = w·x + b = ", None),
-                          (fmt(step.z), th.accent, "z")),
-                text_line(("prediction = sigmoid(z) = ", None),
-                          (fmt(step.prediction), th.accent, "prediction")),
-            ],
-            "error": [
-                text_line(("error = prediction − target = ", None),
-                          (fmt(step.error), th.bad, "error")),
-                text_line(("loss = error² = ", None), (fmt(step.loss), th.bad, "loss")),
-            ],
-            "backward": [
-                text_line(("gradient dL/dw = ", None),
-                          (pair(step.grad_w), th.ball, "grad_w")),
-                text_line(("gradient dL/db = ", None),
-                          (fmt(step.grad_b), th.ball, "grad_b")),
-            ],
-            "adjust": [
-                text_line(("learning rate lr = ", None),
-                          (plain(step.lr), th.text, "lr")),
-                text_line(("new w = w − lr × dL/dw = ", None),
-                          (pair(step.w_new), th.good, "w_new")),
-                text_line(("new b = b − lr × dL/db = ", None),
-                          (fmt(step.b_new), th.good, "b_new")),
-            ],
-            # In batch mode the run does not step on one example: say what it does.
-            "repeat": [
-                text_line(("then the next input, with the new weights", th.muted)),
-            ] if self.data["run"].mode == "per-example" else [
-                text_line(("this run works out all four inputs' gradients", th.muted)),
-                text_line(("and adjusts once per epoch, by their mean", th.muted)),
-            ],
-        }
-        # Rows on fixed baselines, a stage number before each stage's first row.
-        table = VGroup()
-        x0, y = -self.half_w + 0.85, 2.55
-        for num, group in enumerate(stages.values(), start=1):
-            tag = tx(str(num), SMALL, th.muted, weight=BOLD, disable_ligatures=True)
-            on_baseline(tag.move_to([x0 - 0.4, 0, 0]), y)
-            group.insert(0, tag)
-            for line in group[1:]:
-                table.add(place_line(line, x0, y))
-                y -= 0.45
-            table.add(tag)
-            y -= 0.12
-        for key, group in stages.items():
-            self.shown[key] = {k: v for line in group[1:] for k, v in
-                               line.named.items()}
-
-        captions = {
-            "forward": f"One real step, input {ex}. Forward pass: sum, then sigmoid.",
-            "error": "Measure the error: prediction minus target, squared.",
-            "backward": "Trace backwards: the gradient of the loss for each weight.",
-            "adjust": "Adjust: step each weight against its gradient.",
-            "repeat": "Repeat: the next example, with the new weights."
-                      if self.data["run"].mode == "per-example" else
-                      "Repeat for every example; this run averages their gradients.",
-        }
-        self.play(FadeOut(self.guitar), FadeOut(self.tuner), *self._light(None),
-                  *[FadeOut(m) for m in self.moving],
-                  self._retitle("one real step, one example"), run_time=0.8)
-        for i, key in enumerate(STAGE_KEYS):
-            group = stages[key]
-            with self._captioned(captions[key]):
-                self.play(*self._light(i), run_time=0.4)
-                self.reveals.append(key)
-                rows = len(group) - 1  # after the stage number
-                self.play(LaggedStart(*[FadeIn(line, shift=0.1 * RIGHT)
-                                        for line in group], lag_ratio=0.5),
-                          run_time=0.3 + 0.3 * rows)
-                self.wait(0.4 + 0.3 * rows)
-        self.table = table
-
-    # ---------------------------------------------------------------- many steps
-    def _many_steps(self, run) -> None:
-        """The loop spins, the epochs climb, the needle settles on the final loss.
-
-        First a few epochs at a watchable speed, the boxes lighting once per pass
-        through the loop; then, far too fast to follow, all five stay lit while
-        the epoch counter races to the end.
-        """
-        th = self.theme
-        last = run.epochs
-        passes = 1 if run.mode == "batch" else 4  # trips round the loop per epoch
-        watch = min(last, self.rounds + (3 if passes == 1 else 1))
-        self.needle.set_value(float(run.loss[self.rounds]))
-        self.peg.set_value(self.turned[self.rounds])
-        self.play(FadeOut(self.table), *self._light(None),
-                  self._retitle("many steps"), run_time=0.6)
-        self.play(FadeIn(self.guitar), FadeIn(self.tuner),
-                  *[FadeIn(m) for m in self.moving], run_time=0.6)
-
-        epoch = ValueTracker(float(self.rounds))  # continuous: 4.5 = halfway through
-
-        def at() -> int:
-            """Epochs completed: what the counter shows."""
-            return min(last, int(np.floor(epoch.get_value() + 1e-9)))
-
-        def between(values: np.ndarray) -> float:
-            """`values` at the tracker, straight between recorded epochs (motion)."""
-            e = epoch.get_value()
-            k = min(last - 1, int(np.floor(e)))
-            return float(values[k] + (values[k + 1] - values[k]) * (e - k))
-
-        self.needle.add_updater(lambda m: m.set_value(between(run.loss)))
-        self.peg.add_updater(lambda m: m.set_value(between(self.turned)))
-        self.epoch_readout.value.add_updater(lambda m: m.set_value(at()))
-        self.loss_readout.value.add_updater(
-            lambda m: m.set_value(float(run.loss[at()])))
-        frames = [b.frame for b in self.boxes.boxes]
-        blur = ValueTracker(0.0)  # 1: too fast to follow, every box lit
-
-        def light(m: VMobject, i: int) -> None:
-            stage = int(np.floor((epoch.get_value() % 1.0) * passes * 5)) % 5
-            on = (blur.get_value() > 0.5 or stage == i) and epoch.get_value() < last
-            m.set_stroke(th.accent if on else th.axis, 5 if on else 2)
-
-        for i, f in enumerate(frames):
-            f.add_updater(lambda m, i=i: light(m, i))
-        self.add(self.needle, self.peg, epoch, blur)
-
-        learned = run.status == "learned"
-        verdict = (f"the neuron has learned {run.gate}" if learned
-                   else "the neuron still gets some answers wrong")
-        with self._captioned(
-            f"Many steps: after {last} epochs the loss went from "
-            f"{loss_text(run.loss[0])} to {loss_text(run.loss[-1])}, and {verdict}."
-        ):
-            self.play(self._say("keep tuning"), run_time=0.4)
-            if watch > self.rounds:
-                self.play(epoch.animate.set_value(float(watch)), run_time=2.4,
-                          rate_func=lambda t: t**1.4)
-            if last > watch:
-                blur.set_value(1.0)
-                self.play(epoch.animate.set_value(float(last)), run_time=4.0,
-                          rate_func=lambda t: t**2.2)
-            self.play(self._say("in tune" if learned else "still off",
-                                th.good if learned else th.bad), run_time=0.4)
-            self.wait(1.0)
-        for m in [*frames, self.needle, self.peg, self.epoch_readout.value,
-                  self.loss_readout.value]:
-            m.clear_updaters()
-        self.epoch = self.epoch_readout.value
-        self.loss = self.loss_readout.value
+SCENE = SceneSpec(
+    name="training-loop",
+    description="The five-stage training cycle, told as tuning a guitar, with a real step.",
+    params=loop_params(),
+    prepare=prepare,
+    draw="training_loop_draw:TrainingLoop",
+    alt=alt,
+    file_decides=NEURON_FILE_DECIDES,
+)

@@ -226,10 +226,12 @@ def test_scene_source_and_the_code_it_imports_are_in_the_key(tmp_path, monkeypat
         "from tests.tiny_scene import Tiny\n\nfrom . import helper  # noqa: F401\n\n\n"
         "class Copy(Tiny):\n    pass\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    spec = registry.SceneSpec(f"copy-{pkg}", f"{pkg}.scene", "Copy", "a copy",
-                              tiny_scene.SPEC.params, tiny_scene.SPEC.prepare)
-    monkeypatch.setitem(registry.SCENES, spec.name, spec)
-    files = build.code_files([spec.module, *build.PIPELINE])
+    spec = registry.SceneSpec(f"copy-{pkg}", "a copy", tiny_scene.SPEC.params,
+                              tiny_scene.SPEC.prepare, draw="scene:Copy",
+                              module=f"{pkg}.card")
+    monkeypatch.setitem(registry._registered, spec.name, spec)
+    monkeypatch.setattr(registry, "_index", None)
+    files = build.code_files([spec.draw_module, *build.PIPELINE])
     for name in (f"{pkg}.scene", f"{pkg}.helper", f"{pkg}", "tests.tiny_scene",
                  "neuroanim.draw", "neuroanim.render", "neuroanim.core.neuron"):
         assert name in files, f"{name} is code the render runs: {sorted(files)}"

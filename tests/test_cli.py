@@ -18,7 +18,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import tests.tiny_scene  # noqa: F401  (registers "tiny")
+from tests import tiny_scene  # registers "tiny"
 from neuroanim import __version__, registry
 from neuroanim import render as rd
 from neuroanim.cli import main
@@ -102,8 +102,8 @@ def test_list_shows_every_scene_and_parameter():
             blocks[name] = [line]
         else:
             blocks[name].append(line)
-    assert set(blocks) == set(registry.SCENES), set(blocks) ^ set(registry.SCENES)
-    for spec in registry.SCENES.values():
+    assert set(blocks) == set(registry.scenes()), set(blocks) ^ set(registry.scenes())
+    for spec in registry.scenes().values():
         head, *rows = blocks[spec.name]
         assert spec.description in head, f"{spec.name}: no description"
         assert len(rows) == len(spec.params), f"{spec.name}: {rows}"
@@ -118,9 +118,9 @@ def test_list_shows_every_scene_and_parameter():
 
 
 # ------------------------------------------------------------ render options
-@pytest.mark.parametrize("name", list(registry.SCENES))
+@pytest.mark.parametrize("name", list(registry.scenes()))
 def test_render_options_come_from_the_param_spec(name):
-    spec = registry.SCENES[name]
+    spec = registry.scenes()[name]
     ctx = click.Context(main, info_name="neuroanim")
     cmd = main.get_command(ctx, "render").get_command(ctx, name)
     names = {p.name for p in cmd.params}
@@ -137,18 +137,20 @@ def test_render_options_come_from_the_param_spec(name):
 
 def test_a_newly_registered_scene_gets_options_without_cli_changes():
     from neuroanim.params import Param
-    from neuroanim.registry import SceneSpec
+    from neuroanim.spec import SceneSpec
 
-    spec = SceneSpec("probe-scene", "tests.tiny_scene", "Tiny", "probe",
-                     (Param("bumpiness", "float", 1.0, "how bumpy", low=0),), dict)
-    registry.register(spec)
+    spec = SceneSpec("probe-scene", "probe",
+                     (Param("bumpiness", "float", 1.0, "how bumpy", low=0),), dict,
+                     draw="tiny_scene:Tiny")
+    registry.register(spec, module="tests.tiny_scene")
     try:
         res = run("render", "probe-scene", "--help")
         assert "--bumpiness" in res.output and "how bumpy" in res.output, res.output
         res = run("render", "probe-scene", "--bumpiness", "-2")
         assert res.exit_code == 2 and "--bumpiness" in res.stderr, res.output
     finally:
-        del registry.SCENES["probe-scene"]
+        del registry._registered["probe-scene"]
+        registry._index = None
 
 
 # ----------------------------------------------------------------- rendering
@@ -226,7 +228,10 @@ def test_debug_shows_the_traceback():
 def test_a_bug_is_one_line_exit_1_with_a_debug_hint(tmp_path):
     res = run("render", "tiny", *TINY, "--fail", "1", "-o", str(tmp_path / "x.mp4"))
     assert res.exit_code == 1, res.output
-    assert res.stderr.startswith("Error: RuntimeError: deliberate failure"), res.stderr
+    # the scene's own file and line, then what it raised
+    assert res.stderr.startswith(f"Error: {tiny_scene.__file__}:"), res.stderr
+    assert "RuntimeError: deliberate failure" in res.stderr, res.stderr
+    assert res.stderr.count("\n") == 1, res.stderr
     assert "--debug" in res.stderr and "Traceback" not in res.output, res.stderr
     assert list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())
 

@@ -54,14 +54,14 @@ def test_the_guard_catches_latex(no_latex):
         MathTex(r"\frac{1}{2}")
 
 
-@pytest.mark.parametrize("name", list(registry.SCENES))
+@pytest.mark.parametrize("name", list(registry.scenes()))
 def test_scene_renders_its_last_frame_without_latex(name, no_latex, tmp_path):
     res = rd.render(name, {}, fmt="png", resolution="320x180", out_dir=tmp_path)
     assert res.path.is_file() and (res.width, res.height) == (320, 180), res
     assert not no_latex.exists(), f"{name} ran {no_latex.read_text().split()}"
 
 
-@pytest.mark.parametrize("name", list(registry.SCENES))
+@pytest.mark.parametrize("name", list(registry.scenes()))
 def test_scene_renders_every_frame_without_latex(name, no_latex, tmp_path):
     """A whole (tiny, 2 fps) video: text built mid-animation by updaters too."""
     res = rd.render(name, {}, fmt="mp4", resolution="128x72", fps=2, out_dir=tmp_path)

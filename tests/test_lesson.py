@@ -121,7 +121,7 @@ def test_trajectory_paths_resolve_against_the_lesson_folder(tmp_path):
     assert fig.options == {"trajectory": "runs/or.json"}, (
         "the manifest shows the path as written, so moving the folder changes nothing")
     data = registry.get("and-gate").prepare(fig.values)
-    assert data["run"].gate == "OR" and data["run"].epochs == 50
+    assert data.run.gate == "OR" and data.run.epochs == 50
 
 
 # ------------------------------------------------------------------- problems

@@ -139,7 +139,7 @@ def test_malformed_specs_fail_when_declared(kw, words):
         Param(**args)
 
 
-@pytest.mark.parametrize("spec", list(registry.SCENES.values()), ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", list(registry.scenes().values()), ids=lambda s: s.name)
 def test_every_registered_default_is_valid(spec):
     values = spec.resolve({})
     for p in spec.params:

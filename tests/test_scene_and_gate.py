@@ -19,8 +19,8 @@ from neuroanim import theme as themes
 from neuroanim import trajectory as tio
 from neuroanim.cli import main
 from neuroanim.render import render
-from scenes import and_gate as ag
-from scenes.and_gate import AndGate
+from neuroanim.scenes import and_gate_draw as ag
+from neuroanim.scenes.and_gate_draw import AndGate
 from tests.scene_checks import gif_frames
 
 __module_test__ = "test_scene_and_gate"

@@ -15,8 +15,8 @@ from neuroanim import core, registry
 from neuroanim import trajectory as traj_io
 from neuroanim.cli import main
 from neuroanim.render import render
-from scenes import gradient_descent as gd
-from scenes.gradient_descent import GradientDescent
+from neuroanim.scenes import gradient_descent_draw as gd
+from neuroanim.scenes.gradient_descent_draw import GradientDescent
 from tests.scene_checks import (  # noqa: F401  (dark, light: fixtures)
     TINY,
     box,
@@ -49,7 +49,7 @@ def at_step(scene: GradientDescent, s: float) -> None:
 
 
 def planned(data: dict) -> float:
-    return sum(sec for _, sec in gd.timeline(max(r.n_steps for r in data["runs"])))
+    return sum(sec for _, sec in gd.timeline(max(r.n_steps for r in data.runs)))
 
 
 # ----------------------------------------------------------------- the plan
@@ -293,7 +293,7 @@ def test_mp4_and_gif_last_as_planned(params, tmp_path):
 
 @pytest.mark.render
 def test_plain_manim_command_renders_the_defaults(tmp_path):
-    check_plain_manim_render("gradient_descent.py", "GradientDescent", tmp_path)
+    check_plain_manim_render("gradient_descent_draw.py", "GradientDescent", tmp_path)
 
 
 # ----------------------------------------------------------------- bad input

@@ -9,8 +9,8 @@ import pytest
 from manim.utils.testing.frames_comparison import frames_comparison
 
 from neuroanim.render import render
-from scenes import loss_and_epochs as le
-from scenes.loss_and_epochs import LossAndEpochs
+from neuroanim.scenes import loss_and_epochs_draw as le
+from neuroanim.scenes.loss_and_epochs_draw import LossAndEpochs
 from tests.scene_checks import (  # noqa: F401  (dark, light: fixtures)
     TINY,
     check_captioned_video,
@@ -58,7 +58,7 @@ def close(text: str, value: float, tol: float = 5e-4 + 1e-12) -> bool:
 @pytest.mark.parametrize("which", ["default_scene", "other_scene"])
 def test_one_example_shows_its_real_prediction_gap_and_square(which, request):
     scene = request.getfixturevalue(which)
-    run, ex = scene.data["run"], scene.params["example"]
+    run, ex = scene.data.run, scene.params["example"]
     p = float(predictions(run, 0)[ex])
     y = float(run.targets[ex])
     one = {k: t.text for k, t in scene.shown["one"].items()}
@@ -73,7 +73,7 @@ def test_one_example_shows_its_real_prediction_gap_and_square(which, request):
 @pytest.mark.parametrize("which", ["default_scene", "other_scene"])
 def test_the_mean_of_the_four_squares_is_the_recorded_loss(which, request):
     scene = request.getfixturevalue(which)
-    run = scene.data["run"]
+    run = scene.data.run
     p = predictions(run, 0)
     sq = (p - run.targets) ** 2
     mean = scene.shown["mean"]
@@ -86,7 +86,7 @@ def test_the_mean_of_the_four_squares_is_the_recorded_loss(which, request):
 
 def test_squares_are_drawn_to_scale(default_scene):
     """Side = gap in scale units: areas compare as the squared errors do."""
-    run = default_scene.data["run"]
+    run = default_scene.data.run
     gaps = np.abs(predictions(run, 0) - run.targets)
     squares = default_scene.mean_group[0]
     sides = np.array([s.width for s in squares])
@@ -97,7 +97,7 @@ def test_squares_are_drawn_to_scale(default_scene):
 @pytest.mark.parametrize("which", ["default_scene", "other_scene"])
 def test_the_first_lap_and_the_last_show_real_epochs(which, request):
     scene = request.getfixturevalue(which)
-    run = scene.data["run"]
+    run = scene.data.run
     # Epoch 1 worked out from epoch 0: full batch, or four single-example steps.
     w, b = run.w[0].copy(), float(run.b[0])
     order = range(4) if run.mode == "batch" else [int(i) for i in run.order[0]]
@@ -128,7 +128,7 @@ def test_captions_one_per_stage_in_order(default_scene, other_scene):
         assert len(caps) == len(le.STAGES), caps
         for cap, opening in zip(caps, OPENINGS, strict=True):
             assert cap.startswith(opening), f"{cap!r} should open with {opening!r}"
-    run = default_scene.data["run"]
+    run = default_scene.data.run
     assert f"{run.epochs} epochs" in default_scene.captions[-1]
     assert "once per lap" in default_scene.captions[4]
     assert "four times per lap" in other_scene.captions[4]
@@ -173,7 +173,7 @@ def test_gif_loops(tmp_path):
 
 @pytest.mark.render
 def test_plain_manim_command_renders_the_defaults(tmp_path):
-    check_plain_manim_render("loss_and_epochs.py", "LossAndEpochs", tmp_path)
+    check_plain_manim_render("loss_and_epochs_draw.py", "LossAndEpochs", tmp_path)
 
 
 # ------------------------------------------------------ last-frame regression

@@ -14,8 +14,8 @@ from neuroanim import core
 from neuroanim import trajectory as traj_io
 from neuroanim.errors import UserError
 from neuroanim.render import render
-from scenes import training_loop as tl
-from scenes.training_loop import TrainingLoop
+from neuroanim.scenes import training_loop_draw as tl
+from neuroanim.scenes.training_loop_draw import TrainingLoop
 from tests.scene_checks import (  # noqa: F401  (dark, light: fixtures)
     TINY,
     check_captioned_video,
@@ -84,7 +84,7 @@ def xor_scene(xor_file) -> TrainingLoop:
 
 # ----------------------------------------------------------- numbers on screen
 def check_numbers(scene: TrainingLoop, example: int) -> None:
-    run = scene.data["run"]
+    run = scene.data.run
     ref = reference(run, example)
     pairs = {"x", "w", "grad_w", "w_new"}
     exact = {"x", "target", "lr"}  # written in full: 1, 0, 2, 0.5
@@ -108,12 +108,12 @@ def check_numbers(scene: TrainingLoop, example: int) -> None:
 
 
 def test_every_number_of_the_real_step_is_the_recorded_state_worked_out(default_scene):
-    assert default_scene.data["step"].example == 3, "default example is (1, 1)"
+    assert default_scene.data.step.example == 3, "default example is (1, 1)"
     check_numbers(default_scene, 3)
 
 
 def test_numbers_follow_the_options_and_a_replayed_file(xor_scene, xor_file):
-    run = xor_scene.data["run"]
+    run = xor_scene.data.run
     saved = traj_io.load(xor_file, expect="neuron")
     assert np.array_equal(run.w, saved.w) and run.mode == "per-example"
     check_numbers(xor_scene, 1)
@@ -121,7 +121,7 @@ def test_numbers_follow_the_options_and_a_replayed_file(xor_scene, xor_file):
 
 def test_readouts_end_on_the_trained_neurons_loss(default_scene, xor_scene):
     for scene in (default_scene, xor_scene):
-        run = scene.data["run"]
+        run = scene.data.run
         final = mse(run, run.epochs)
         assert scene.epoch.text == str(run.epochs), scene.epoch.text
         assert scene.loss.text == f"{final:.4f}", (
@@ -129,7 +129,7 @@ def test_readouts_end_on_the_trained_neurons_loss(default_scene, xor_scene):
 
 
 def test_the_peg_turns_by_the_size_of_each_recorded_update(default_scene):
-    run = default_scene.data["run"]
+    run = default_scene.data.run
     steps = [math.dist((*run.w[k], run.b[k]), (*run.w[k + 1], run.b[k + 1]))
              for k in range(3)]
     turned = default_scene.turned
@@ -153,14 +153,14 @@ def test_captions_walk_the_five_stages_twice_in_order(default_scene):
     assert len(real) == 1, caps
     assert stage_sequence(caps[real[0] + 1: real[0] + 5]) == list(STAGE_NAMES[1:]), seq
     assert "Forward pass" in caps[real[0]], caps[real[0]]
-    run = default_scene.data["run"]
+    run = default_scene.data.run
     want = ", ".join(f"{mse(run, k):.3f}" for k in range(4))
     assert want in caps[6], f"rounds caption {caps[6]!r} lacks the losses {want}"
     assert caps[-1].startswith("Many steps") and "has learned AND" in caps[-1]
 
 
 def test_a_failed_run_is_not_called_learned(xor_scene):
-    run = xor_scene.data["run"]
+    run = xor_scene.data.run
     p = 1.0 / (1.0 + np.exp(-(run.inputs @ run.w[-1] + run.b[-1])))
     assert np.any(np.round(p) != run.targets), "XOR should not be learned"
     assert "still gets some answers wrong" in xor_scene.captions[-1]
@@ -199,7 +199,7 @@ def test_bad_options_are_one_line_user_errors(tmp_path):
 
 @pytest.mark.render
 def test_plain_manim_command_renders_the_defaults(tmp_path):
-    check_plain_manim_render("training_loop.py", "TrainingLoop", tmp_path)
+    check_plain_manim_render("training_loop_draw.py", "TrainingLoop", tmp_path)
 
 
 # ------------------------------------------------------ last-frame regression

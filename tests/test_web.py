@@ -24,8 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from neuroanim import captions, finish, gif, posters, registry, transcode
-from neuroanim.alt import alt_text
+from neuroanim import captions, gif, pipeline, posters, registry, transcode
 from neuroanim.errors import UserError
 from neuroanim.page import render_index, write_index
 from neuroanim.render import describe, render
@@ -67,7 +66,7 @@ def build_small_set(out_dir: Path, resolution=(320, 180), fps: float = 10) -> di
         else:
             result = render("tiny", options, fmt=fmt, resolution=resolution, fps=fps,
                             out=out_dir / name, **kw)
-        extra = finish.finish_output(result, "tiny", data)
+        extra = pipeline.finish(tiny_scene.SPEC, result, data).manifest_fields()
         outputs[name] = {
             "figure": figure, "scene": "tiny", "options": options, "format": fmt,
             "theme": theme, "quality": "l", "key": "0" * 64,
@@ -326,7 +325,11 @@ def close(text: str, value: float, digits: int = 2) -> bool:
     return abs(got - value) <= tol + 1e-12 or (abs(value) < 1e-4 and got == 0)
 
 
-def prepared(scene: str, options: dict) -> dict:
+def alt_text(scene: str, data) -> str:
+    return registry.get(scene).alt_text(data)
+
+
+def prepared(scene: str, options: dict):
     spec = registry.get(scene)
     return spec.prepare(spec.resolve(options))
 
@@ -334,7 +337,7 @@ def prepared(scene: str, options: dict) -> dict:
 @pytest.mark.parametrize("gate", ["AND", "XOR"])
 def test_gate_alt_text_holds_the_runs_numbers(gate):
     data = prepared("and-gate", {"gate": gate, "epochs": 400})
-    run = data["run"]
+    run = data.run
     alt = alt_text("and-gate", data)
     m = re.search(rf"learning {gate} .*after (\d+) epochs the loss \w+ (?:\w+ )?from "
                   rf"{NUM} to {NUM}; weights {NUM} and {NUM}, bias {NUM}", alt)
@@ -356,8 +359,8 @@ def test_descent_alt_text_names_every_rate_with_its_verdict_and_loss():
     alt = alt_text("gradient-descent", data)
     assert "L(w) = 1.5 (w - 2)²" in alt, alt
     parts = re.findall(rf"(\d[\d.]*): ([^;,]+), loss (below 0\.0001|{NUM})", alt)
-    assert len(parts) == len(data["runs"]) == 4, f"{len(parts)} rates in: {alt}"
-    for (lr, verdict, loss, _), run in zip(parts, data["runs"], strict=True):
+    assert len(parts) == len(data.runs) == 4, f"{len(parts)} rates in: {alt}"
+    for (lr, verdict, loss, _), run in zip(parts, data.runs, strict=True):
         assert close(lr, run.lr), f"rate {lr} is not {run.lr}"
         assert verdict == run.verdict(), f"{verdict!r} is not {run.verdict()!r}"
         if loss == "below 0.0001":
@@ -368,7 +371,7 @@ def test_descent_alt_text_names_every_rate_with_its_verdict_and_loss():
 
 def test_single_rate_descent_alt_text():
     data = prepared("gradient-descent", {"lr": [0.5]})
-    run = data["runs"][0]
+    run = data.runs[0]
     alt = alt_text("gradient-descent", data)
     assert f"learning rate 0.5: it {run.verdict()}" in alt, alt
     w = re.search(rf"at w = {NUM}\.$", alt).group(1)
@@ -377,7 +380,7 @@ def test_single_rate_descent_alt_text():
 
 def test_training_loop_alt_text_holds_the_dissected_step():
     data = prepared("training-loop", {"epochs": 300})
-    run, alt = data["run"], alt_text("training-loop", data)
+    run, alt = data.run, alt_text("training-loop", data)
     # The step re-derived here from the recorded state, independently of core.
     x, y = run.inputs[3], run.targets[3]
     w, b = run.w[0], run.b[0]
@@ -398,7 +401,7 @@ def test_training_loop_alt_text_holds_the_dissected_step():
 
 def test_loss_and_epochs_alt_text_follows_the_loss():
     data = prepared("loss-and-epochs", {"epochs": 500, "example": 1})
-    run, alt = data["run"], alt_text("loss-and-epochs", data)
+    run, alt = data.run, alt_text("loss-and-epochs", data)
     pred = 1 / (1 + math.exp(-(run.inputs[1] @ run.w[0] + run.b[0])))
     m = re.search(rf"inputs \(0, 1\) it predicts {NUM} where the target is {NUM}, an "
                   rf"error of {NUM} and a squared error of {NUM}", alt)
@@ -412,8 +415,8 @@ def test_loss_and_epochs_alt_text_follows_the_loss():
 
 def test_alt_text_imports_no_manim():
     code = ("import sys; from neuroanim import registry; "
-            "from neuroanim.alt import alt_text; s = registry.get('and-gate'); "
-            "print(alt_text('and-gate', s.prepare(s.resolve({'epochs': 50})))); "
+            "s = registry.get('and-gate'); "
+            "print(s.alt_text(s.prepare(s.resolve({'epochs': 50})))); "
             "assert 'manim' not in sys.modules, 'manim imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -6,7 +6,8 @@ from manim import Circle, Create, FadeIn, config
 
 from neuroanim.draw import NeuroScene, tx
 from neuroanim.params import Param
-from neuroanim.registry import SceneSpec, register
+from neuroanim.registry import register
+from neuroanim.spec import SceneSpec
 
 CIRCLE_CAPTION = "a circle"
 DONE_CAPTION = "done"
@@ -25,8 +26,7 @@ def _prepare(values: dict) -> dict:
 
 SPEC = register(SceneSpec(
     name="tiny",
-    module="tests.tiny_scene",
-    cls="Tiny",
+    draw="tiny_scene:Tiny",
     description="A circle drawn in a given time (test scene).",
     params=(
         Param("seconds", "float", 1.0, "how long the circle takes", low=0.2, high=10),
