@@ -82,9 +82,9 @@ def time_matplotlib(n_frames: int, out_dir: Path) -> float:
     logging.getLogger("matplotlib.animation").setLevel(logging.WARNING)
     import matplotlib.pyplot as plt
     from matplotlib.animation import AbstractMovieWriter, FuncAnimation
+    from neuroanim.scenes import and_gate_draw as ag
 
     from neuroanim import core, theme
-    from neuroanim.scenes import and_gate_draw as ag
 
     class PyAVWriter(AbstractMovieWriter):
         """Grab each drawn Agg frame and encode it like manim does (no ffmpeg here)."""

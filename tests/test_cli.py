@@ -18,11 +18,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tests import tiny_scene  # registers "tiny"
 from neuroanim import __version__, registry
 from neuroanim import render as rd
 from neuroanim.cli import main
 from neuroanim.errors import UserError
+from tests import tiny_scene  # registers "tiny"
 
 ROOT = Path(__file__).resolve().parents[1]
 NEUROANIM = [sys.executable, "-m", "neuroanim.cli"]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from neuroanim.scenes.gradient_descent import DescentData
 
 from neuroanim import build, core, files, lesson, registry, render
-from neuroanim.scenes.gradient_descent import DescentData
 from neuroanim.cli import main
 from tests import tiny_scene  # noqa: F401  (registers "tiny")
 from tests.test_cli import ROOT, WITH_TINY, subprocess_env

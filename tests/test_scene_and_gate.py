@@ -12,6 +12,8 @@ import pytest
 from click.testing import CliRunner
 from manim import Camera, tempconfig
 from manim.utils.testing.frames_comparison import frames_comparison
+from neuroanim.scenes import and_gate_draw as ag
+from neuroanim.scenes.and_gate_draw import AndGate
 from PIL import Image
 
 from neuroanim import core, registry
@@ -19,8 +21,6 @@ from neuroanim import theme as themes
 from neuroanim import trajectory as tio
 from neuroanim.cli import main
 from neuroanim.render import render
-from neuroanim.scenes import and_gate_draw as ag
-from neuroanim.scenes.and_gate_draw import AndGate
 from tests.scene_checks import gif_frames
 
 __module_test__ = "test_scene_and_gate"

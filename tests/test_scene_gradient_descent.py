@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from manim.utils.testing.frames_comparison import frames_comparison
+from neuroanim.scenes import gradient_descent_draw as gd
+from neuroanim.scenes.gradient_descent_draw import GradientDescent
 
 from neuroanim import core, registry
 from neuroanim import trajectory as traj_io
 from neuroanim.cli import main
 from neuroanim.render import render
-from neuroanim.scenes import gradient_descent_draw as gd
-from neuroanim.scenes.gradient_descent_draw import GradientDescent
 from tests.scene_checks import (  # noqa: F401  (dark, light: fixtures)
     TINY,
     box,

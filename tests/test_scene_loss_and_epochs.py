@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 from manim.utils.testing.frames_comparison import frames_comparison
-
-from neuroanim.render import render
 from neuroanim.scenes import loss_and_epochs_draw as le
 from neuroanim.scenes.loss_and_epochs_draw import LossAndEpochs
+
+from neuroanim.render import render
 from tests.scene_checks import (  # noqa: F401  (dark, light: fixtures)
     TINY,
     check_captioned_video,

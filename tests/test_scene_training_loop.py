@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from manim.utils.testing.frames_comparison import frames_comparison
+from neuroanim.scenes import training_loop_draw as tl
+from neuroanim.scenes.training_loop_draw import TrainingLoop
 
 from neuroanim import core
 from neuroanim import trajectory as traj_io
 from neuroanim.errors import UserError
 from neuroanim.render import render
-from neuroanim.scenes import training_loop_draw as tl
-from neuroanim.scenes.training_loop_draw import TrainingLoop
 from tests.scene_checks import (  # noqa: F401  (dark, light: fixtures)
     TINY,
     check_captioned_video,
