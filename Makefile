@@ -40,6 +40,7 @@ bench: setup
 	$(PY) benchmarks/core.py
 	$(PY) benchmarks/render_and_gate.py
 	$(PY) benchmarks/build.py
+	$(PY) benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV)

@@ -23,7 +23,6 @@ import importlib
 import importlib.metadata
 import importlib.util
 import json
-import multiprocessing
 import os
 import re
 import signal
@@ -32,16 +31,14 @@ import sysconfig
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 
-from . import files, page, pipeline, registry, render
+from . import files, page, registry, render
 from . import trajectory as traj_io
-from .errors import UserError
+from .errors import SceneError, UserError
 from .lesson import Figure, Lesson, LessonError, Output
 
 KEY_SCHEMA = "neuroanim.key/1"
@@ -193,9 +190,8 @@ def versions() -> dict[str, str]:
 
 
 def data_digests(data: dict) -> list[str]:
-    """sha256 of each trajectory the scene replays, as its strict JSON."""
-    return [hashlib.sha256(traj_io.dumps(t).encode()).hexdigest()
-            for t in registry.trajectories(data)]
+    """sha256 of each trajectory the scene replays (`trajectory.digest`)."""
+    return [traj_io.digest(t) for t in registry.trajectories(data)]
 
 
 def output_key(fig: Figure, out: Output, trajectories: list[str], code: str) -> str:
@@ -341,10 +337,10 @@ def prepare(lesson: Lesson, names: Iterable[str] | None = None,
         if names is not None and fig.name not in names:
             continue
         try:
-            data[fig.name] = pipeline.prepare(registry.get(fig.scene), fig.values)
+            data[fig.name] = registry.prepare(registry.get(fig.scene), fig.values)
         except UserError as exc:
             problems.append(f"{lesson.source}: figure {fig.name!r}: options: {exc}")
-        except pipeline.SceneError as exc:
+        except SceneError as exc:
             if failed is None:
                 raise
             failed[fig.name] = str(exc)
@@ -436,7 +432,7 @@ def save_timings(new: dict[str, float]) -> None:
         merged = {k: v for k, v in load_timings().items() if k not in new} | new
         keep = dict(list(merged.items())[-TIMINGS_KEPT:])
         render.cache_dir().mkdir(parents=True, exist_ok=True)
-        traj_io.atomic_write(render.cache_dir() / TIMINGS, json.dumps(keep).encode())
+        files.atomic_write(render.cache_dir() / TIMINGS, json.dumps(keep).encode())
 
 
 def learn(pending: list[Job], done: Job, cpu: float) -> None:
@@ -493,6 +489,8 @@ def render_output(task: dict) -> dict:
         if task.get("import"):
             importlib.import_module(task["import"])
         cpu0 = time.process_time()  # after the one-off imports
+        from . import pipeline  # the worker renders: now it needs all of it
+
         fin = pipeline.make(
             registry.get(task["scene"]), task["values"], fmt=task["fmt"],
             quality=task["quality"], theme=task["theme"], out=Path(task["path"]),
@@ -503,7 +501,7 @@ def render_output(task: dict) -> dict:
                 "seconds": time.perf_counter() - started,
                 "cpu": time.process_time() - cpu0}
     except Exception as exc:  # reported per figure; the build goes on
-        brief = str(exc) if isinstance(exc, UserError | pipeline.SceneError) else \
+        brief = str(exc) if isinstance(exc, UserError | SceneError) else \
             f"{type(exc).__name__}: {exc}"
         return {"ok": False, "error": brief.splitlines()[0] if brief else repr(exc),
                 "trace": traceback.format_exc(),
@@ -740,6 +738,10 @@ def _run(plan: Plan, todo: list[Job], workers: int, emit, total: int,
     makes -j 2 twice as fast; a long video started last would leave a core idle.
     """
     out_dir, manifest = plan.out_dir, plan.manifest
+    import multiprocessing  # only a build that renders starts workers
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     ctx = multiprocessing.get_context("spawn")
     threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
@@ -750,7 +752,7 @@ def _run(plan: Plan, todo: list[Job], workers: int, emit, total: int,
     queue = sorted(todo, key=lambda j: j.estimate, reverse=True)
     timings: dict[str, float] = {}
     try:
-        running: dict[Future, Job] = {}
+        running: dict = {}  # future -> Job
         while queue or running:
             while queue and len(running) < workers:
                 job = queue.pop(0)
@@ -791,7 +793,7 @@ def _run(plan: Plan, todo: list[Job], workers: int, emit, total: int,
     pool.shutdown(wait=True)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def _stop(pool) -> None:
     """Stop our workers mid-render and wait until they have cleaned up.
 
     Each worker turns SIGTERM into KeyboardInterrupt, so its `finally` blocks

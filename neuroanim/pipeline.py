@@ -7,7 +7,6 @@ the video or still (a GIF fitted to its byte budget), its poster, `.srt` and
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 from . import gif, registry
 from . import render as rd
 from .captions import write_vtt
-from .errors import SceneError, UserError
 from .files import VIDEO_FORMATS
 from .posters import make_poster, poster_name
 from .spec import SceneSpec
@@ -44,31 +42,9 @@ class Finished:
         return {"alt": self.alt, "captions": self.captions, "poster": self.poster}
 
 
-def scene_files(spec: SceneSpec) -> list[Path]:
-    """The card's and the drawing's source files (where an author's error points)."""
-    out = [spec.file] if spec.file else []
-    try:
-        found = importlib.util.find_spec(spec.draw_module)
-    except (ImportError, ValueError):
-        found = None
-    if found is not None and found.origin:
-        out.append(Path(found.origin))
-    return out
-
-
-def guarded(spec: SceneSpec, fn, *args, **kwargs):
-    """Run a scene's own code; its exceptions become one-line SceneErrors."""
-    try:
-        return fn(*args, **kwargs)
-    except (UserError, KeyboardInterrupt, SceneError, OSError):
-        raise
-    except Exception as exc:
-        raise SceneError(registry.author_error(exc, scene_files(spec))) from exc
-
-
-def prepare(spec: SceneSpec, values: dict) -> Any:
-    """`spec.prepare`, with a bad trajectory file named by its option."""
-    return guarded(spec, rd.prepare, spec, values)
+scene_files = registry.scene_files
+guarded = registry.guarded
+prepare = registry.prepare
 
 
 def make(scene: str | SceneSpec, params: dict | None = None, *, fmt: str | None = None,

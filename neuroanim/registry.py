@@ -21,6 +21,7 @@ import hashlib
 import importlib
 import importlib.machinery
 import importlib.metadata
+import importlib.util
 import os
 import sys
 import traceback
@@ -28,7 +29,7 @@ import types
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import UserError
+from .errors import SceneError, UserError
 from .spec import SceneSpec, trajectories  # noqa: F401  (re-exported)
 
 BUILTIN_PACKAGE = "neuroanim.scenes"
@@ -220,3 +221,44 @@ def _plugins() -> list[SceneSpec]:
         if card is not None:
             out.append(card)
     return out
+
+
+# ------------------------------------------------------------ running cards
+def scene_files(spec: SceneSpec) -> list[Path]:
+    """The card's and the drawing's source files (where an author's error points)."""
+    out = [spec.file] if spec.file else []
+    try:
+        found = importlib.util.find_spec(spec.draw_module)
+    except (ImportError, ValueError):
+        found = None
+    if found is not None and found.origin:
+        out.append(Path(found.origin))
+    return out
+
+
+def guarded(spec: SceneSpec, fn, *args, **kwargs):
+    """Run a scene's own code; its exceptions become one-line SceneErrors."""
+    try:
+        return fn(*args, **kwargs)
+    except (UserError, KeyboardInterrupt, SceneError, OSError):
+        raise
+    except Exception as exc:
+        raise SceneError(author_error(exc, scene_files(spec))) from exc
+
+
+def prepare(spec: SceneSpec, values: dict):
+    """`spec.prepare` guarded, with a bad trajectory file named by its option."""
+    from .trajectory import TrajectoryError
+
+    try:
+        return guarded(spec, spec.prepare, values)
+    except TrajectoryError as exc:
+        for p in spec.params:
+            given = values.get(p.name)
+            items = given if isinstance(given, tuple) else (given,)
+            if p.kind == "path" and any(
+                v is not None and exc.path is not None and Path(v) == Path(exc.path)
+                for v in items
+            ):
+                raise UserError(f"{p.flag}: {exc}") from None
+        raise

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import os
 import shutil
 import sys
@@ -26,7 +25,6 @@ from typing import Any
 from . import files, registry
 from . import theme as themes
 from .errors import UserError
-from .trajectory import TrajectoryError
 
 FORMATS = ("mp4", "webm", "gif", "png", "mov")
 ALPHA_FORMATS = ("webm", "mov", "png")
@@ -324,20 +322,9 @@ def render(
     return dataclasses.replace(describe(target, captions), seconds=seconds)
 
 
-def prepare(spec, values: dict) -> dict:
-    """`spec.prepare`, with a bad trajectory file reported under its option name."""
-    try:
-        return spec.prepare(values)
-    except TrajectoryError as exc:
-        for p in spec.params:
-            given = values.get(p.name)
-            items = given if isinstance(given, tuple) else (given,)
-            if p.kind == "path" and any(
-                v is not None and exc.path is not None and Path(v) == Path(exc.path)
-                for v in items
-            ):
-                raise UserError(f"{p.flag}: {exc}") from None
-        raise
+def prepare(spec, values: dict):
+    """The scene's data for `values` (see `registry.prepare`)."""
+    return registry.prepare(spec, values)
 
 
 def _clean_stale_scratch() -> None:
@@ -469,7 +456,7 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
 
 
 @contextlib.contextmanager
-def _log_to_stderr(logger: logging.Logger) -> Iterator[None]:
+def _log_to_stderr(logger) -> Iterator[None]:
     """Send manim's log (a rich console on stdout) to stderr meanwhile.
 
     stdout carries the result (the CLI's summary line) for scripts to read; a
@@ -486,7 +473,7 @@ def _log_to_stderr(logger: logging.Logger) -> Iterator[None]:
             c._file = f
 
 
-def _drop_format_notice(record: logging.LogRecord) -> bool:
+def _drop_format_notice(record) -> bool:
     """Hide manim's "webm/gif can be slower" notice: the format was asked for."""
     return "this can be slower than other formats" not in record.getMessage()
 
