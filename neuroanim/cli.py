@@ -129,6 +129,11 @@ class OneLineErrors(click.Group):
         except click.ClickException as exc:
             click.echo(f"Error: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
+        except UserError as exc:  # finding the scenes of `render NAME` failed
+            if Context.debug:
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
@@ -444,6 +449,53 @@ def init_cmd(path: Path, force: bool) -> None:
         raise UserError(f"PATH: cannot write {path}: {exc.strerror or exc}") from None
     say(f"wrote {path} ({len(default().figures)} figures); "
                f"build it with: neuroanim build {path}")
+
+
+@main.command("new-scene")
+@click.argument("name")
+@fail_cleanly
+def new_scene_cmd(name: str) -> None:
+    """Write a starter scene NAME into ./scenes/ that renders as written.
+
+    Two files: scenes/NAME.py, the card (its option, a prepare that trains a
+    neuron with neuroanim.core, alt text and words; no manim), and
+    scenes/NAME_draw.py, the drawing (a loss chart, a readout and a caption).
+    docs/writing-scenes.md walks from here to a figure in a lesson.
+
+    \b
+    Example:
+      neuroanim new-scene lr-race
+      neuroanim render lr-race -f gif
+    """
+    import keyword
+    import re
+    from importlib.resources import files as package_files
+    from string import Template
+
+    module = name.replace("-", "_")
+    if not re.fullmatch(r"[a-z][a-z0-9]*([-_][a-z0-9]+)*", name) or \
+            keyword.iskeyword(module) or module.endswith(registry.DRAW_SUFFIX):
+        raise UserError(f"NAME: {name!r} is not a scene name; use lowercase letters, "
+                        "digits and '-', starting with a letter, e.g. my-scene")
+    if name in registry.scenes():
+        raise UserError(f"NAME: scene {name!r} exists already "
+                        f"({registry.scenes()[name].source}); choose another name")
+    folder = Path("scenes")
+    paths = [folder / f"{module}.py", folder / f"{module}{registry.DRAW_SUFFIX}.py"]
+    for path in paths:
+        if path.exists():
+            raise UserError(f"NAME: {path} already exists; choose another name")
+    folder.mkdir(exist_ok=True)
+    words = dict(name=name, module=module,
+                 cls="".join(w.capitalize() for w in re.split("[-_]", name)))
+    templates = package_files("neuroanim") / "templates"
+    for path, kind in zip(paths, ("card", "draw"), strict=True):
+        text = (templates / f"{kind}.py.txt").read_text("utf-8")
+        path.write_text(Template(text).substitute(words), encoding="utf-8")
+        say(f"wrote {path}")
+    say(f"render it:  neuroanim render {name} -f mp4   (or -f png for a still)")
+    say(f'add it to a lesson beside scenes/:\n  [[figure]]\n  name = "{name}"\n'
+        f'  scene = "{name}"\n  formats = ["mp4", "png"]')
 
 
 # ----------------------------------------------------------------------- train

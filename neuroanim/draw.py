@@ -1,7 +1,9 @@
-"""Shared manim building blocks for every scene: base class, text, numbers, charts.
+"""Shared manim helpers under every scene: base class, text, numbers, axes.
 
-Everything here is LaTeX-free: text is `Text` in the theme's font, and numbers are
-outlines of `Text` glyphs laid out by hand (`GlyphNumber`, `label`).
+The pieces a scene is drawn with (loss chart, readouts, ball, heatmap, stage
+loop) are `neuroanim.blocks`, built on these. Everything here is LaTeX-free:
+text is `Text` in the theme's font, and numbers are outlines of `Text` glyphs
+laid out by hand (`GlyphNumber`, `label`).
 """
 
 from __future__ import annotations
@@ -272,18 +274,6 @@ def number(value: float = 0.0, places: int = 3, size: float = BODY,
            color: str | None = None, sign: bool = False, align=LEFT) -> GlyphNumber:
     """A number to update with `set_value` (or `set_text`), e.g. in an updater."""
     return GlyphNumber(value, places, size, color, sign, align)
-
-
-def readout(name: str, value: float, places: int = 3, size: float = SMALL,
-            color: str | None = None, sign: bool = False) -> VGroup:
-    """`name value` on one baseline; `.value` is the number to update. It grows
-    rightwards from a fixed left end, so a longer number never pushes its name."""
-    text = tx(name, size, theme.current().muted)
-    val = number(value, places, size, color, sign)
-    val.place([text.get_right()[0] + 0.15, baseline(text), 0])
-    group = VGroup(text, val)
-    group.value = val
-    return group
 
 
 # ------------------------------------------------------------------------ charts

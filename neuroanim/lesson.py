@@ -15,6 +15,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,71 +33,9 @@ NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MIN_GIF_BUDGET = 10_000  # bytes; no lesson GIF fits in less
 RESERVED = {"manifest.json", "index.html", ".neuroanim.lock"}
 
-DEFAULT_TOML = '''\
-# A neuroanim lesson: every figure of "How neurons learn" (chapter 2).
-#   neuroanim build lesson.toml        renders what changed into renders/
-#   neuroanim build lesson.toml -j 2   ... in two worker processes
-#   neuroanim build --only and-gate    one figure; --force re-renders it anyway
-# Each figure becomes renders/<name>.<format> (dark) and <name>-light.<format>;
-# renders/manifest.json records what each file was built from.
-title = "Chapter 2: How neurons learn"
-
-# Defaults for every figure; any figure may override them.
-[defaults]
-quality = "l"              # l 854x480@15, m 1280x720@30, h 1920x1080@60, k 4K@60
-themes = ["dark"]          # "dark", "light" or both: light suits white pages
-formats = ["mp4", "webm"]  # mp4, webm, gif, png (the last frame), mov
-gif_budget = "2 MB"        # a larger GIF steps down to 10 fps, then to smaller sizes
-# fps = 15                 # frames per second (GIFs start at 20)
-# resolution = "854x480"   # WIDTHxHEIGHT, overrides the quality's size
-
-# "Let's walk through exactly what happens during one training step."
-[[figure]]
-name = "training-loop"
-scene = "training-loop"
-title = "The training loop: forward, error, backward, adjust, repeat"
-formats = ["mp4", "webm", "png"]
-
-# Loss is how wrong we are; an epoch is one lap over the four examples.
-[[figure]]
-name = "loss-and-epochs"
-scene = "loss-and-epochs"
-title = "Loss and epochs"
-formats = ["mp4", "webm", "png"]
-
-# The ball in the valley at the four learning-rate presets, side by side.
-[[figure]]
-name = "ball-learning-rates"
-scene = "gradient-descent"
-title = "Gradient descent at four learning rates"
-formats = ["mp4", "webm", "png"]
-
-# "Crank the learning rate up to 0.5": a short looping clip for the page.
-[[figure]]
-name = "ball-lr-0.5"
-scene = "gradient-descent"
-title = "The ball at learning rate 0.5"
-formats = ["gif"]
-themes = ["dark", "light"]
-options = { lr = [0.5] }
-
-# A neuron learns the AND gate: output grid beside the loss curve.
-[[figure]]
-name = "and-gate"
-scene = "and-gate"
-title = "A neuron learns the AND gate"
-formats = ["mp4", "gif", "png"]
-gif_budget = "3 MB"        # keeps 854x480 (at 10 fps): its small text needs the size
-
-# Teaser for the next chapter: one neuron cannot learn XOR.
-[[figure]]
-name = "xor-teaser"
-scene = "and-gate"
-title = "One neuron cannot learn XOR"
-formats = ["png"]
-themes = ["dark", "light"]
-options = { gate = "XOR" }
-'''
+# The built-in lesson is a lesson file like any author's, shipped as package data.
+DEFAULT_TOML = (resources.files("neuroanim") / "lessons" / "chapter-2.toml").read_text(
+    encoding="utf-8")
 
 
 class LessonError(UserError):

@@ -153,12 +153,7 @@ def _builtins() -> list[SceneSpec]:
                      "built-in")
         if card is not None:
             out.append(card)
-    return sorted(out, key=lambda s: BUILTIN_ORDER.index(s.name)
-                  if s.name in BUILTIN_ORDER else len(BUILTIN_ORDER))
-
-
-# The chapter's order, for `neuroanim list` (the modules sort alphabetically).
-BUILTIN_ORDER = ("training-loop", "loss-and-epochs", "gradient-descent", "and-gate")
+    return sorted(out, key=lambda s: s.name)
 
 
 def _folder_scenes() -> list[SceneSpec]:

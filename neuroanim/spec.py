@@ -107,9 +107,14 @@ class SceneSpec:
     # --------------------------------------------------------------- parts
     @property
     def draw_module(self) -> str:
-        """The drawing's module name: beside the card, in the same package."""
+        """The drawing's module name: beside the card, in the same package (in
+        the package itself when the card is a package's `__init__`)."""
+        import sys
+
         mod = self.draw.partition(":")[0]
-        package = self.module.rpartition(".")[0]
+        card = sys.modules.get(self.module)
+        package = self.module if hasattr(card, "__path__") else \
+            self.module.rpartition(".")[0]
         return f"{package}.{mod}" if package else mod
 
     def scene_class(self):

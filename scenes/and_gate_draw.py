@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from manim import *
 from neuroanim.scenes.and_gate import FLAT, HI, LO, explain
 
-from neuroanim import core
-from neuroanim.draw import (
-    SMALL,
-    TINY,
-    NeuroScene,
-    axes,
-    glyph_atlas,
-    label,
-    nice_top,
-    number,
-    plain,
-    readout,
-)
+from neuroanim import blocks, core
+from neuroanim.blocks import GridCamera, LossChart, OutputHeatmap, Readout, heat_lut
+from neuroanim.draw import SMALL, TINY, NeuroScene, glyph_atlas, label, number, plain
 
 TRAIN_SECONDS = 10.0  # the training section lasts this long whatever the epoch count
-CURVE_VERTICES = 400  # loss-curve vertices over the log axis: finer than a pixel
 TEXT_LEFT, TEXT_WIDTH = 1.5, 5.4  # the ending's text block, right of the grid
 KEYS_LEFT = -6.85  # left edge of the table's column
 HEAT_BUDGET = 96 * 2**20  # bytes of heatmap frames computed up front (F x R x R x 4)
@@ -49,57 +36,10 @@ def sample_epochs(epochs: int, seconds: float, fps: float) -> np.ndarray:
     return np.unique(np.clip(np.append(shown, epochs), 0, epochs))
 
 
-def heat_lut(colors: tuple[str, str, str]) -> np.ndarray:
-    """(256, 4) uint8 RGBA: output level i/255 blended linearly 0 -> 0.5 -> 1."""
-    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in colors], float)
-    s = np.linspace(0.0, 1.0, 256)
-    lut = np.full((256, 4), 255.0)
-    for ch in range(3):
-        lut[:, ch] = np.interp(s, [0.0, 0.5, 1.0], rgb[:, ch])
-    return np.rint(lut).astype(np.uint8)
-
-
 def heat_frames(w, b, resolution: int, lut: np.ndarray) -> np.ndarray:
-    """(E, R, R, 4) uint8 images of the output over the screen square, x2 = HI on top.
-
-    One vectorized `output_grid` call for all the given states, sampled at the
-    cell centres so each pixel shows the output at its own middle; rows flipped
-    for display; coloured by a lookup-table index, no loop over cells.
-    """
-    c = (HI - LO) / resolution
-    grid = core.output_grid(w, b, resolution, LO + c / 2, HI - c / 2)  # (E, R, R)
-    return lut[np.rint(grid[:, ::-1, :] * 255).astype(np.intp)]
-
-
-class GridCamera(Camera):
-    """The Cairo camera with a fast path for the heatmap.
-
-    manim draws an ImageMobject by a PIL perspective warp into a frame-sized image
-    alpha-composited over the whole frame (~6 ms a frame at 854x480). An opaque,
-    unrotated image with nearest resampling is just a block of the frame: each
-    pixel whose centre falls inside the image takes the image cell under that
-    centre, by numpy indexing (~0.2 ms). Anything else goes the usual way.
-    """
-
-    def display_image_mobject(self, image_mobject, pixel_array) -> None:
-        img = image_mobject.get_pixel_array()
-        c = self.points_to_subpixel_coords(image_mobject, image_mobject.points)
-        (x0, y0), (x1, y_top), (x_left, y1) = c[0], c[1], c[2]  # UL, UR, DL
-        if not (image_mobject.resampling_algorithm == RESAMPLING_ALGORITHMS["nearest"]
-                and abs(y_top - y0) < 1e-6 and abs(x_left - x0) < 1e-6
-                and x1 > x0 and y1 > y0 and img[..., 3].min() == 255):
-            super().display_image_mobject(image_mobject, pixel_array)
-            return
-        h, w = img.shape[:2]
-        px = np.arange(max(0, math.ceil(x0 - 0.5)), min(self.pixel_width,
-                                                         math.ceil(x1 - 0.5)))
-        py = np.arange(max(0, math.ceil(y0 - 0.5)), min(self.pixel_height,
-                                                         math.ceil(y1 - 0.5)))
-        if not len(px) or not len(py):
-            return
-        cols = np.minimum(((px + 0.5 - x0) / (x1 - x0) * w).astype(np.intp), w - 1)
-        rows = np.minimum(((py + 0.5 - y0) / (y1 - y0) * h).astype(np.intp), h - 1)
-        pixel_array[py[0]:py[-1] + 1, px[0]:px[-1] + 1] = img[rows[:, None], cols]
+    """(E, R, R, 4) uint8 images of the output over the screen square (the
+    block's `heat_frames` on [LO, HI]^2), x2 = HI on top."""
+    return blocks.heat_frames(w, b, resolution, lut, LO, HI)
 
 
 # ------------------------------------------------------------------- the scene
@@ -202,14 +142,17 @@ class AndGate(NeuroScene):
 
     def to_screen(self, x1, x2) -> np.ndarray:
         """Scene point of input (x1, x2) on the heatmap."""
-        s = (np.asarray([x1, x2], float) - LO) / (HI - LO) - 0.5
-        return self.heat_centre + self.heat_side * np.array([s[0], s[1], 0.0])
+        return self.heatmap.to_screen(x1, x2)
 
     def _build_square(self) -> VGroup:
         """The input square with its axes and the four examples' markers (and key)."""
         th = self.theme
         self.heat_side = 4.3
         self.heat_centre = np.array([-1.05, -0.35, 0.0])
+        run = self.run
+        self.heatmap = OutputHeatmap(run.w[0], run.b[0], self.heat_side, self.res,
+                                     lo=LO, hi=HI, flat=FLAT, colors=th.heat)
+        self.heatmap.shift(self.heat_centre - self.heatmap.image.get_center())
         self.square = Square(side_length=self.heat_side, stroke_color=th.axis,
                              stroke_width=1.5).move_to(self.heat_centre)
         ticks = VGroup()
@@ -262,61 +205,38 @@ class AndGate(NeuroScene):
     def _build_chart(self) -> VGroup:
         """Loss against epoch on a log10(1 + epoch) axis, ticks at 0, 1, 10, 100..."""
         run = self.run
-        span = math.log10(1 + run.epochs)
-        width = 4.75
-        ticks = [0] + [10 ** k for k in range(7) if 10 ** k <= run.epochs]
-        if (span - math.log10(1 + ticks[-1])) / span * width > 0.6:  # room to name
-            ticks.append(run.epochs)  # the last epoch too
-        top, step = nice_top(float(run.loss.max()))
-        ax = self.ax = axes(
-            (0, span, span), (0, top, step), width, 2.4, "epoch (log scale)", "loss",
-            label_size=TINY, y_label_above=True,
-            x_ticks=[(math.log10(1 + e), str(e)) for e in ticks])
-        ax.shift([1.975, 0.45, 0] - ax.c2p(0, 0))
-        # The curve's vertices: evenly spaced on the log axis, each a recorded epoch.
-        grid = np.rint(10 ** np.linspace(0, span, CURVE_VERTICES) - 1).astype(int)
-        self.curve_epochs = np.unique(np.clip(grid, 0, run.epochs))
-        o = ax.c2p(0, 0)
-        self._ux, self._uy, self._o = ax.c2p(1, 0) - o, ax.c2p(0, 1) - o, o
+        chart = self.loss_chart = LossChart(
+            run.loss, 4.75, 2.4, log_x=True, stroke_width=3, label_size=TINY)
+        chart.move_origin_to([1.975, 0.45, 0])
+        self.ax = chart.axes
         # Readouts: the loss above the plot's top right (clear of any curve), the
         # parameters with their signs under the chart. Names static, values live.
         spec = {"loss": (run.loss[0], 4, False), "w1": (run.w[0, 0], 2, True),
                 "w2": (run.w[0, 1], 2, True), "b": (run.b[0], 2, True)}
-        rows = [readout(k, v, places, SMALL, sign=sign)
+        rows = [Readout(k, v, places, SMALL, sign=sign)
                 for k, (v, places, sign) in spec.items()]
-        rows[0].move_to(ax.c2p(span, top) + UP * 0.28, RIGHT)
+        rows[0].move_to(chart.axes.c2p(chart.x_end, chart.top) + UP * 0.28, RIGHT)
         VGroup(*rows[1:]).arrange(RIGHT, buff=0.45).move_to([4.2, -0.65, 0])
         self.readouts = {k: row.value for k, row in zip(spec, rows, strict=True)}
-        return VGroup(ax, *(row[0] for row in rows))
-
-    def chart_points(self, epochs) -> np.ndarray:
-        """Scene points (n, 3) of the loss at the given epochs on the chart."""
-        e = np.asarray(epochs)
-        return (self._o + np.outer(np.log10(1 + e), self._ux)
-                + np.outer(self.run.loss[e], self._uy))
+        return VGroup(chart.axes, *(row[0] for row in rows))
 
     def _build_live(self) -> Group:
         """Everything the tracker moves, in one group with one updater."""
         th = self.theme
-        self.heat = ImageMobject(self.heat_image(0).copy())
-        self.heat.set_resampling_algorithm(RESAMPLING_ALGORITHMS["nearest"])
-        self.heat.height = self.heat_side
-        self.heat.move_to(self.heat_centre)
-        self.boundary = Line(LEFT, RIGHT, stroke_color=th.text, stroke_width=4)
+        self.heat, self.boundary = self.heatmap.image, self.heatmap.boundary
         self.points = self._points()
         # When the line misses the square, say why under it (one of three, shown).
         self.notes = {k: label(t, TINY, th.muted).next_to(self.square, DOWN, buff=0.75)
                       for k, t in (("above", "no boundary in view: output above 0.5"),
                                    ("below", "no boundary in view: output below 0.5"),
                                    ("flat", "no boundary: output 0.50 everywhere"))}
-        self.curve = VMobject(stroke_color=th.curve, stroke_width=3)
-        self.dot = Dot(radius=0.07, color=th.accent)
+        self.curve, self.dot = self.loss_chart.curve, self.loss_chart.dot
         self.counter = number(0, 0, SMALL, align=RIGHT)
         self.counter.move_to([self.counter_right, self.counter_y, 0], RIGHT)
         self.outputs = VGroup(*(number(0.5, 2, SMALL).move_to([self.cols[3], y, 0])
                                 for y in self.rows_y))
-        return Group(self.heat, self.boundary, self.points, *self.notes.values(),
-                     self.curve, self.dot,
+        return Group(self.heatmap, self.points, *self.notes.values(),
+                     self.loss_chart.lines, self.dot,
                      self.counter, *self.readouts.values(), self.outputs)
 
     def _build_ending(self) -> VGroup:
@@ -364,23 +284,16 @@ class AndGate(NeuroScene):
         if e == self._shown:
             return
         self._shown = e
-        np.copyto(self.heat.pixel_array, self.heat_image(e))
-        seg = core.boundary_segment(run.w[e], run.b[e], LO, HI, flat=FLAT)
+        self.heatmap.show(run.w[e], run.b[e], self.heat_image(e))
         note = None
-        if seg is None:
-            self.boundary.set_stroke(opacity=0)
+        if self.heatmap.segment is None:
             z = run.w[e].sum() * (LO + HI) / 2 + run.b[e]  # at the square's centre
             flat = core.boundary_flat(run.w[e], run.b[e], LO, HI, flat=FLAT)
             note = "flat" if flat else ("above" if z > 0 else "below")
-        else:
-            p, q = (self.to_screen(*pt) for pt in seg)
-            self.boundary.set_points_as_corners([p, q]).set_stroke(opacity=1)
         for key, mob in self.notes.items():
             mob.set_fill(opacity=float(key == note))
         self.note = note
-        pts = self.chart_points(np.append(self.curve_epochs[self.curve_epochs < e], e))
-        self.curve.set_points_as_corners(pts if len(pts) > 1 else np.vstack([pts, pts]))
-        self.dot.move_to(pts[-1])
+        self.loss_chart.show_upto(e)
         self.counter.set_value(e)
         self.readouts["loss"].set_value(run.loss[e])
         self.readouts["w1"].set_value(run.w[e, 0])

@@ -9,6 +9,7 @@ import numpy as np
 from manim import *
 
 from neuroanim import core
+from neuroanim.blocks import BallOnCurve, LossChart
 from neuroanim.core.descent import plot_window
 from neuroanim.draw import (
     BODY,
@@ -17,9 +18,7 @@ from neuroanim.draw import (
     TITLE,
     GlyphNumber,
     NeuroScene,
-    axes,
     fade,
-    nice_step,
     nice_top,
     number,
     on_baseline,
@@ -126,33 +125,6 @@ def lane_slots(runs: list[core.Descent], presets: list[str | None]) -> list[int]
     return [int(s) for s in slots]
 
 
-def clip_below(xs: np.ndarray, ys: np.ndarray, top: float):
-    """Pieces of the polyline (xs, ys) under y = top, and where it leaves over it.
-
-    Returns (pieces, exits): pieces are lists of (x, y), exits the (x, top) points
-    where a segment crosses the top going up."""
-    pieces: list[list[tuple[float, float]]] = []
-    exits: list[tuple[float, float]] = []
-    cur: list[tuple[float, float]] = []
-    for i in range(len(xs)):
-        x, y = float(xs[i]), float(ys[i])
-        if i:
-            px, py = float(xs[i - 1]), float(ys[i - 1])
-            if (py <= top) != (y <= top):
-                t = (top - py) / (y - py)
-                cross = (px + t * (x - px), top)
-                cur.append(cross)
-                if y > top:
-                    exits.append(cross)
-                    pieces.append(cur)
-                    cur = []
-        if y <= top:
-            cur.append((x, y))
-    if cur:
-        pieces.append(cur)
-    return pieces, exits
-
-
 def casing_widths(losses: list[np.ndarray], tol: float, base: float = 4.0,
                   step: float = 3.0) -> list[float]:
     """Stroke widths for loss lines drawn in order: a line that a later one covers
@@ -206,19 +178,17 @@ class Lane:
         left, bottom, width, height = rect
         self.box = (left, left + width, bottom, bottom + height)
         x0, x1, y0, y1 = window
-        xs, ys = nice_step(x1 - x0, sz.x_ticks), nice_step(y1 - y0, sz.y_ticks)
-        self.axes = axes((x0, x1, xs), (y0, y1, ys), width, height, "weight w", "loss",
-                         size=sz.tick, label_size=sz.axis_label)
-        self.axes.shift(np.array([left, bottom, 0]) - self.axes.c2p(x0, y0))
-        o, ex, ey = (self.axes.c2p(0, 0), self.axes.c2p(1, 0), self.axes.c2p(0, 1))
-        self.sx, self.sy = float(ex[0] - o[0]), float(ey[1] - o[1])  # units per unit
-
-        ws = np.linspace(x0, x1, 801)
-        self.curve = VMobject(stroke_color=th.curve if big else th.muted,
-                              stroke_width=4 if big else 3,
-                              stroke_opacity=1.0 if big else 0.75)
-        self.curve.set_points_as_corners(
-            np.asarray(self.axes.c2p(ws, self.landscape.loss(ws))).T)
+        # The landscape, ball and slope marks; the lane adds the trail, the
+        # clamping at the plot's edge and the badge.
+        self.block = BallOnCurve(
+            self.landscape, None, width, height, window=window, radius=sz.radius,
+            tangent=sz.tangent, arrow=sz.arrow, grad_scale=grad_scale, color=color,
+            curve_color=th.curve if big else th.muted, curve_width=4 if big else 3,
+            curve_opacity=1.0 if big else 0.75, tick_size=sz.tick,
+            label_size=sz.axis_label, ticks=(sz.x_ticks, sz.y_ticks))
+        self.block.shift(np.array([left, bottom, 0]) - self.block.axes.c2p(x0, y0))
+        self.axes, self.curve = self.block.axes, self.block.curve
+        self.sx, self.sy = self.block.sx, self.block.sy  # units per unit
         self.minimum = self._minimum_mark(big, y1)
         self.static = VGroup(self.axes, self.curve, self.minimum)
 
@@ -227,12 +197,8 @@ class Lane:
         self.trail_inside = [self.visibility(p) >= 1.0 for p in pts]
         self.trail = VGroup(*(Dot(self.clamp(p), radius=sz.dot, color=color)
                               for p in pts))
-        self.tangent = Line(LEFT, RIGHT, stroke_color=th.text, stroke_width=3)
-        self.arrow = VGroup(VMobject(stroke_color=th.accent, stroke_width=5),
-                            VMobject(fill_color=th.accent, fill_opacity=1,
-                                     stroke_width=0))
-        self.ball = Circle(radius=sz.radius, fill_color=color, fill_opacity=1,
-                           stroke_color=th.background, stroke_width=2)
+        self.tangent, self.arrow, self.ball = (self.block.tangent, self.block.arrow,
+                                               self.block.ball)
         self.badge = self._badge(big)
         self.readouts: list[tuple[GlyphNumber, Callable[[int], str]]] = []
         self.verdict: Mobject | None = None
@@ -245,16 +211,9 @@ class Lane:
     def point(self, w: float, loss: float) -> np.ndarray:
         return self.axes.c2p(w, loss)
 
-    def tangent_dir(self, slope: float) -> np.ndarray:
-        """Unit vector along the curve on screen, pointing to larger w."""
-        tx_, ty_ = self.sx, self.sy * slope
-        n = math.hypot(tx_, ty_)
-        return np.array([tx_ / n, ty_ / n, 0.0])
-
     def normal(self, slope: float) -> np.ndarray:
         """Unit normal to the curve on screen, pointing up, out of the valley."""
-        t = self.tangent_dir(slope)
-        return np.array([-t[1], t[0], 0.0])
+        return self.block.normal(slope)
 
     def visibility(self, p: np.ndarray) -> float:
         """1 inside the plot, fading to 0 within two radii beyond its edge."""
@@ -332,25 +291,9 @@ class Lane:
         g = float(run.grad[k])
         p = self.point(run.w[k], run.loss[k])
         op = (1.0 - m) * presence * (1.0 if self.visibility(p) >= 1.0 else 0.0)
-        u = self.tangent_dir(g)
-        self.tangent.set_points_as_corners([p - self.size.tangent * u,
-                                            p + self.size.tangent * u])
+        shown = self.block.draw_slope(p, g)
         fade(self.tangent, op)
-        length = self.size.arrow * min(1.0, abs(g) / self.grad_scale)
-        if length < 0.05 or g == 0.0:
-            fade(self.arrow, 0.0)
-            return
-        d = -math.copysign(1.0, g) * u  # downhill along the tangent
-        centre = p + self.radius * self.normal(g)
-        start = centre + d * (self.radius + 0.05)
-        end = start + d * length
-        tip = min(0.2, 0.45 * length)
-        side = np.array([-d[1], d[0], 0.0]) * tip * 0.45
-        shaft, head = self.arrow
-        shaft.set_points_as_corners([start, end - d * tip * 0.8])
-        head.set_points_as_corners([end, end - d * tip + side, end - d * tip - side,
-                                    end])
-        fade(self.arrow, op)
+        fade(self.arrow, op if shown else 0.0)
 
     # -- static parts ----------------------------------------------------------
     def _minimum_mark(self, big: bool, y_top: float) -> VGroup:
@@ -666,34 +609,25 @@ class GradientDescent(NeuroScene):
         bounded = [ln.run.loss for ln in self.lanes if not ln.run.stopped]
         starts = [float(ln.run.loss[0]) for ln in self.lanes]
         peak = max([float(np.max(v)) for v in bounded] + starts)
-        y1, ys = nice_top(peak, 4)
-        xs = nice_step(n, 6, whole=True)
         title = tx("The loss at every step", TITLE).to_edge(UP, buff=0.25)
         legend_w = 4.9
         left, right = -hw + 1.3, hw - legend_w - 0.6
         bottom, top = -hh + 1.05, title.get_bottom()[1] - 0.5
         sz = Sizes(True)
-        ax = axes((0, n, xs), (0, y1, ys), right - left, top - bottom, "step", "loss",
-                  size=sz.tick, label_size=sz.axis_label)
-        ax.shift(np.array([left, bottom, 0]) - ax.c2p(0, 0))
-        lines, legend = [], VGroup()
+        y1 = nice_top(peak, 4)[0]
         tol = 0.05 * y1 / (top - bottom)  # loss per 0.05 screen units
         widths = casing_widths([ln.run.loss for ln in self.lanes], tol)
-        for lane, width in zip(self.lanes, widths, strict=True):
-            loss = lane.run.loss
-            pieces, exits = clip_below(np.arange(len(loss), dtype=float), loss, y1)
-            for piece in pieces:
-                pts = [ax.c2p(x, y) for x, y in piece]
-                if len(pts) == 1:
-                    lines.append(Dot(pts[0], radius=0.06, color=lane.color))
-                    continue
-                line = VMobject(stroke_color=lane.color, stroke_width=width)
-                line.set_points_as_corners(pts)
-                lines.append(line)
-            for x, y in exits:
-                p = ax.c2p(x, y)
-                lines.append(Triangle(color=lane.color, fill_opacity=1, stroke_width=0)
-                             .scale(0.09).move_to(p + UP * 0.12))
+        first = self.lanes[0]
+        chart = LossChart(first.run.loss, right - left, top - bottom, x_label="step",
+                          color=first.color, stroke_width=widths[0], x_max=n,
+                          y_max=peak, x_ticks=6, y_ticks=4, tick_size=sz.tick,
+                          label_size=sz.axis_label, y_label_above=False,
+                          vertices=None, dot=False)
+        chart.move_origin_to([left, bottom, 0])
+        legend = VGroup()
+        for lane, width in zip(self.lanes[1:], widths[1:], strict=True):
+            chart.add_line(lane.run.loss, lane.color, width)
+        for lane in self.lanes:
             swatch = Line(ORIGIN, RIGHT * 0.5, stroke_color=lane.color, stroke_width=6)
             entry = VGroup(
                 VGroup(swatch, tx(lane.name, SMALL, lane.color)).arrange(RIGHT, buff=0.2),
@@ -705,5 +639,6 @@ class GradientDescent(NeuroScene):
         legend.move_to([hw - legend_w / 2 - 0.3, (top + bottom) / 2, 0])
         if legend.width > legend_w:
             legend.scale_to_fit_width(legend_w)
-        return {"title": title, "lines": lines, "legend": legend, "axes": ax,
-                "texts": [title, *ax.texts, *legend]}
+        ax = chart.axes
+        return {"title": title, "lines": list(chart.lines), "legend": legend,
+                "axes": ax, "chart": chart, "texts": [title, *ax.texts, *legend]}

@@ -5,22 +5,19 @@ from __future__ import annotations
 import numpy as np
 from manim import *
 
+from neuroanim.blocks import LossChart, Readout
 from neuroanim.draw import (
     BODY,
     SMALL,
     TINY,
     TITLE,
     NeuroScene,
-    axes,
     fmt,
     loss_text,
-    nice_step,
-    nice_top,
     on_baseline,
     pair,
     place_line,
     plain,
-    readout,
     subtitle,
     text_line,
     tx,
@@ -267,18 +264,14 @@ class LossAndEpochs(NeuroScene):
             marks.add(dot)
             checks.add(check)
 
-        self.lap_epoch = readout("epoch", 0, 0, BODY).move_to(center + 0.3 * UP)
-        self.lap_loss = readout("loss", float(run.loss[0]), 4).move_to(
+        self.lap_epoch = Readout("epoch", 0, 0, BODY).move_to(center + 0.3 * UP)
+        self.lap_loss = Readout("loss", float(run.loss[0]), 4).move_to(
             center + 0.35 * DOWN)
 
-        # The loss curve, left
-        top, step = nice_top(float(run.loss.max()))
-        ax = axes((0, run.epochs, nice_step(run.epochs, 3, whole=True)), (0, top, step),
-                  5.6, 3.4, "epoch", "loss", y_label_above=True)
-        ax.shift([-self.half_w + 0.95, -1.85, 0] - ax.c2p(0, 0))
-        curve = VMobject(color=th.curve, stroke_width=4)
-        o = ax.c2p(0, 0)
-        ux, uy = ax.c2p(1, 0) - o, ax.c2p(0, 1) - o
+        # The loss curve, left: the axes static, the line drawn as the epochs pass
+        self.chart = chart = LossChart(run.loss, 5.6, 3.4, dot=False)
+        chart.move_origin_to([-self.half_w + 0.95, -1.85, 0])
+        ax, curve = chart.axes, chart.lines
 
         epoch = ValueTracker(0.0)  # continuous: 0.5 = halfway round the first lap
 
@@ -286,16 +279,8 @@ class LossAndEpochs(NeuroScene):
             """Epochs completed: what the counter and the curve show."""
             return min(run.epochs, int(np.floor(epoch.get_value() + 1e-9)))
 
-        def trace(m: VMobject) -> None:
-            e = at()
-            idx = np.unique(np.linspace(0, e, min(e + 1, 400)).astype(int))
-            pts = o + np.outer(idx, ux) + np.outer(run.loss[idx], uy)
-            if len(pts) == 1:
-                pts = np.vstack([pts, pts])
-            m.set_points_as_corners(pts)
-
-        trace(curve)
-        curve.add_updater(trace)
+        chart.show_upto(0)
+        curve.add_updater(lambda _m: chart.show_upto(at()))
         runner = Dot(spot(0), radius=0.16, color=th.accent)
         runner.add_updater(lambda m: m.move_to(spot(epoch.get_value())))
         self.lap_epoch.value.add_updater(lambda m: m.set_value(at()))

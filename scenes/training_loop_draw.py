@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 from manim import *
 
+from neuroanim.blocks import Readout, StageLoop
 from neuroanim.draw import (
     SMALL,
     TINY,
@@ -19,7 +20,6 @@ from neuroanim.draw import (
     pair,
     place_line,
     plain,
-    readout,
     subtitle,
     text_line,
     tx,
@@ -68,7 +68,6 @@ class TrainingLoop(NeuroScene):
 
         # The five stages in a loop, the guitar and its tuner
         self.boxes = self._stage_loop()
-        self.lit: int | None = None  # the box lit now
         self.guitar, self.tuner = self._guitar(), self._tuner(run)
         with self._captioned("Training is like tuning a guitar."):
             self.play(FadeIn(self.boxes, lag_ratio=0.1), run_time=1.2)
@@ -124,55 +123,16 @@ class TrainingLoop(NeuroScene):
         return AnimationGroup(FadeOut(old), FadeIn(self.subtitle))
 
     # ------------------------------------------------------------------- drawing
-    def _stage_loop(self) -> VGroup:
+    def _stage_loop(self) -> StageLoop:
         """Five boxes in a 2-1-2 ring: forward, error | backward | adjust, repeat."""
-        th = self.theme
-        right = self.half_w - 1.65
-        left = right - 3.5
-        spots = [(left, 1.95), (right, 1.95), (right, 0.0), (right, -1.95),
-                 (left, -1.95)]
-        boxes = VGroup()
-        for num, ((key, name, what, guitar), (x, y)) in enumerate(
-                zip(STAGES, spots, strict=True), start=1):
-            frame = RoundedRectangle(width=3.0, height=1.3, corner_radius=0.14,
-                                     stroke_color=th.axis, stroke_width=2,
-                                     fill_color=th.panel, fill_opacity=1)
-            frame.move_to([x, y, 0])
-            head = tx(f"{num}  {name}", 18, weight=BOLD, disable_ligatures=True)
-            body = tx(what, TINY, th.muted, disable_ligatures=True)
-            tag = tx(f"♪ {guitar}", TINY, th.ball, disable_ligatures=True)
-            for t, dy in ((head, 0.3), (body, -0.12), (tag, -0.46)):
-                on_baseline(t.set_x(x), y + dy)
-            box = VGroup(frame, head, body, tag)
-            box.frame, box.head, box.key = frame, head, key
-            boxes.add(box)
-        arrows = VGroup()
-        for a, b, d in [(0, 1, RIGHT), (1, 2, DOWN), (2, 3, DOWN), (3, 4, LEFT),
-                        (4, 0, UP)]:
-            arrows.add(Arrow(boxes[a].frame.get_edge_center(d),
-                             boxes[b].frame.get_edge_center(-d), buff=0.08,
-                             stroke_width=3, color=th.axis, tip_length=0.2,
-                             max_tip_length_to_length_ratio=0.3))
-        group = VGroup(boxes, arrows)
-        group.boxes = boxes
-        return group
+        right = self.half_w - 1.65  # the right column's centre
+        loop = StageLoop([(name, what, f"♪ {guitar}")
+                          for _key, name, what, guitar in STAGES])
+        return loop.shift([right - loop.boxes[1].frame.get_x(), 0, 0])
 
     def _light(self, index: int | None) -> list[Animation]:
-        """Animations that light box `index` (None: none) and dim the lit one.
-
-        Only the boxes that change are animated: each animation copies its Text.
-        """
-        th = self.theme
-        out = []
-        for i, box in enumerate(self.boxes.boxes):
-            on = i == index
-            if on == (i == self.lit):
-                continue
-            out.append(box.frame.animate.set_stroke(th.accent if on else th.axis,
-                                                    5 if on else 2))
-            out.append(box.head.animate.set_color(th.accent if on else th.text))
-        self.lit = index
-        return out or [Wait()]
+        """Animations that light box `index` (None: none) and dim the lit one."""
+        return self.boxes.light(index)
 
     def _guitar(self) -> VGroup:
         """Headstock, neck with frets, nut and bridge; string and peg come later."""
@@ -236,8 +196,8 @@ class TrainingLoop(NeuroScene):
         far = tx("far off", TINY, th.muted).move_to(
             self.pivot + (r + 0.45) * np.array([np.cos(end), np.sin(end), 0]))
         # Readouts under the dial; values grow to the right from fixed left edges.
-        self.epoch_readout = readout("epoch", 0, 0)
-        self.loss_readout = readout("loss", float(run.loss[0]), 4)
+        self.epoch_readout = Readout("epoch", 0, 0)
+        self.loss_readout = Readout("loss", float(run.loss[0]), 4)
         y = self.pivot[1] - 0.45
         self.epoch_readout.move_to([cx - 2.0, y, 0], aligned_edge=LEFT)
         self.loss_readout.move_to([cx + 0.2, y, 0], aligned_edge=LEFT)

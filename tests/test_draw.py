@@ -127,16 +127,6 @@ def test_a_glyph_number_keeps_its_fixed_end_when_moved_scaled_and_changed():
                ) < 1e-9, "scaling is not kept by later texts"
 
 
-def test_a_readout_sits_on_its_names_baseline_and_grows_rightwards():
-    r = draw.readout("loss", 0.5, 4)
-    name, value = r
-    left = value.points[0][0]
-    assert abs(value.points[0][1] - draw.baseline(name)) < 1e-9, "off the baseline"
-    assert left > name.get_right()[0], "the value overlaps its name"
-    value.set_value(123456.789)
-    assert value.points[0][0] == left and value.text == "123456.7890", value.text
-
-
 # ------------------------------------------------------------------------- text
 def test_text_line_pieces_share_one_baseline():
     line = draw.text_line(("loss = error² = ", None), ("0.178", None, "v"),

@@ -13,7 +13,7 @@ from manim.utils.testing.frames_comparison import frames_comparison
 from neuroanim.scenes import gradient_descent_draw as gd
 from neuroanim.scenes.gradient_descent_draw import GradientDescent
 
-from neuroanim import core, registry
+from neuroanim import blocks, core, registry
 from neuroanim import trajectory as traj_io
 from neuroanim.cli import main
 from neuroanim.render import render
@@ -227,6 +227,22 @@ def test_no_text_overlaps_or_leaves_the_frame(params, theme_name):
             f"chart text {m} sits on the plot")
 
 
+def test_the_closing_chart_draws_each_lanes_recorded_loss():
+    scene = built({"preset": ["good", "diverge"]}, size=(854, 480))
+    chart = scene.chart["chart"]
+    top = chart.axes.y_range[1]
+    assert len(chart.lines) == len(scene.lanes)
+    for lane, line in zip(scene.lanes, chart.lines, strict=True):
+        loss = lane.run.loss
+        xy = np.array([chart.axes.p2c(p)[:2] for p in line.path.get_anchors()])
+        on_step = np.isclose(xy[:, 0], np.rint(xy[:, 0]), atol=1e-6)
+        k = np.rint(xy[on_step, 0]).astype(int)
+        assert np.allclose(xy[on_step, 1], loss[k], atol=1e-9), lane.name
+        assert np.all(xy[:, 1] <= top + 1e-9), f"{lane.name} drawn over the top"
+        assert set(k) == set(np.flatnonzero(loss <= top)), f"{lane.name}: steps lost"
+        assert len(line.marks) == int(lane.run.stopped), f"{lane.name}: exit marks"
+
+
 def test_lane_colours_are_distinct_and_presets_keep_theirs():
     bowl = [core.descend("bowl", None, lr, 30) for lr in (0.1, 0.15, 0.5, 0.9)]
     slots = gd.lane_slots(bowl, [None] * 4)
@@ -253,7 +269,7 @@ def test_coinciding_loss_lines_are_cased():
 def test_clip_below_keeps_what_is_under_the_top():
     xs = np.arange(6.0)
     ys = np.array([1.0, 3.0, 9.0, 20.0, 4.0, 2.0])
-    pieces, exits = gd.clip_below(xs, ys, 10.0)
+    pieces, exits = blocks.clip_below(xs, ys, 10.0)
     assert exits == [(2 + 1 / 11, 10.0)], f"exit {exits}"
     for piece in pieces:
         for x, y in piece:

@@ -122,6 +122,19 @@ def test_the_first_lap_and_the_last_show_real_epochs(which, request):
     assert scene.loss.text == f"{final:.4f}", scene.loss.text
 
 
+@pytest.mark.parametrize("which", ["default_scene", "other_scene"])
+def test_the_loss_curve_ends_drawn_through_the_recorded_losses(which, request):
+    scene = request.getfixturevalue(which)
+    run, chart = scene.data.run, scene.chart
+    corners = chart.curve.get_anchors()
+    xy = np.array([chart.axes.p2c(p)[:2] for p in corners])
+    epochs = np.rint(xy[:, 0]).astype(int)
+    assert np.allclose(xy[:, 0], epochs, atol=1e-6), "a vertex between epochs"
+    assert np.allclose(xy[:, 1], run.loss[epochs], atol=1e-9), "not the recorded loss"
+    assert epochs[0] == 0 and epochs[-1] == run.epochs, "the curve stops short"
+    assert chart.axes.x_range[1] == run.epochs
+
+
 def test_captions_one_per_stage_in_order(default_scene, other_scene):
     for scene in (default_scene, other_scene):
         caps = scene.captions
