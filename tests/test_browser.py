@@ -98,6 +98,14 @@ return [...document.querySelectorAll('video')].flatMap(v =>
 """
 
 
+def fresh(drv) -> None:
+    """A blank page and an empty console log: the browser is shared by the
+    module's tests, and a page whose server has gone (the served-site test)
+    logs failed requests after its test ended; they belong to no later test."""
+    drv.get("about:blank")
+    drv.get_log("browser")
+
+
 def severe(drv) -> list[str]:
     return [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE"]
 
@@ -134,6 +142,7 @@ def check_media(drv, manifest: dict, folder: Path, *, expect_outputs: bool = Tru
 
 def test_preview_page_from_disk(built, driver):
     out, manifest = built
+    fresh(driver)
     driver.get((out / "index.html").as_uri())
     state = check_media(driver, manifest, out)
     assert len(state["videos"]) == 4 and len(state["images"]) == 4, state
@@ -190,6 +199,7 @@ def served(built, tmp_path):
 
 def test_snippets_work_on_a_served_course_page(served, driver):
     base, manifest, site, snippets = served
+    fresh(driver)
     assert any(s.startswith("<picture>") for s in snippets), "no <picture> snippet"
     for scheme in ("light", "dark"):
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
@@ -211,6 +221,7 @@ def test_page_shows_sizes_durations_and_alt_text(built, driver):
     from neuroanim.page import human_size
 
     out, manifest = built
+    fresh(driver)
     driver.get((out / "index.html").as_uri())
     for name, entry in manifest["outputs"].items():
         tile = driver.find_element("css selector", f'[data-output="{name}"]').text
