@@ -215,6 +215,7 @@ def test_snippets_work_on_a_served_course_page(served, driver):
             "snippet tracks should be plain .vtt paths"
         assert severe(driver) == [], f"console errors: {severe(driver)}"
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    fresh(driver)  # leave the page before its server stops
 
 
 def test_page_shows_sizes_durations_and_alt_text(built, driver):
