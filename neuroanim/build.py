@@ -27,6 +27,7 @@ import os
 import re
 import signal
 import stat
+import sys
 import sysconfig
 import time
 import traceback
@@ -549,6 +550,7 @@ class Report:
     jobs: int
     out_dir: Path
     index: Path | None = None
+    lesson_source: str = ""
 
     def count(self, status: str) -> int:
         return sum(e.status == status for e in self.events)
@@ -725,7 +727,8 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
         if todo:
             _run(plan, todo, workers, emit, total, events)
         index = page.write_index(out_dir, manifest)  # the preview page, every build
-    return Report(events, time.perf_counter() - started, jobs, out_dir, index)
+    return Report(events, time.perf_counter() - started, jobs, out_dir, index,
+                  lesson.source)
 
 
 def _run(plan: Plan, todo: list[Job], workers: int, emit, total: int,
@@ -841,3 +844,57 @@ def summary(report: Report) -> list[str]:
         lines.append("failed:")
         lines += [f"  {e.name}: {e.error}" for e in report.failed]
     return lines
+
+
+# ------------------------------------------------------------- no-op record
+def watched_files(lesson: Lesson, report: Report) -> list[Path]:
+    """Every file whose change could make the next build of `lesson` differ.
+
+    What `nochange` stats before a build imports anything: the lesson, its
+    trajectory files, the source of all project code (the package, the scenes
+    and every module a key covers), the scene folders, the folders packages
+    install into, and every file the build wrote.
+    """
+    import neuroanim
+
+    from . import lesson as lsn
+
+    paths: list[Path] = []
+    if lesson.source == lsn.BUILT_IN:
+        paths.append(lsn.BUILT_IN_FILE)
+    else:
+        paths.append(Path(lesson.source))
+    mods: set[str] = {*PIPELINE, *GIF_PIPELINE}
+    for fig in lesson.figures:
+        spec = registry.get(fig.scene)
+        mods |= {spec.module, spec.draw_module}
+        for p in spec.params:
+            if p.kind == "path" and fig.values.get(p.name):
+                v = fig.values[p.name]
+                paths += [Path(x) for x in (v if isinstance(v, tuple) else (v,))]
+    paths += code_files(mods).values()
+    for root in (Path(neuroanim.__file__).parent, *registry.dirs(),
+                 registry._builtin_dir()):
+        if root is not None:
+            paths.append(root)
+            paths += root.rglob("*.py")
+    paths += [Path(d) for d in sys.path if d and os.path.isdir(d)]
+    out = report.out_dir
+    paths += [out, out / MANIFEST, out / "index.html"]
+    for ev in report.events:
+        paths.append(out / ev.name)
+        paths += [out / f for f in files.sidecars(ev.name, Path(ev.name).suffix[1:])]
+    return paths
+
+
+def noop_lines(report: Report) -> list[str]:
+    """What a build of the same lesson prints when nothing is left to render."""
+    total = len(report.events)
+    evs = [Event(i, total, e.name, "skipped", "unchanged", bytes=e.bytes)
+           for i, e in enumerate(report.events, 1)]
+    start = (f"{report.lesson_source} -> {report.out_dir}: {total} outputs, "
+             "0 to render")
+    summary_lines = summary(Report(evs, 0.0, report.jobs, report.out_dir,
+                                   report.index))
+    summary_lines[0] = summary_lines[0].replace(" in 0.0 s:", " in {seconds} s:", 1)
+    return [start, *(progress_line(e) for e in evs), *summary_lines]

@@ -388,10 +388,14 @@ def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run) -> None:
     """
     from . import build as bld
     from . import lesson as lsn
+    from . import nochange
 
     def warn(msg: str) -> None:
         say(msg, err=True)
 
+    fast = nochange.fast_argv(sys.argv[1:])  # this very command line, if plain
+    if fast:
+        nochange.forget(fast)  # until this build has finished
     try:
         lesson = (lsn.load(lesson_file, Context.scene_dirs) if lesson_file
                   else lsn.default())
@@ -419,6 +423,8 @@ def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run) -> None:
             say(f"--- {ev.name}\n{ev.trace}", err=True)
     if not report.ok:
         sys.exit(1)
+    if fast and not only and not force:
+        nochange.record(fast, bld.watched_files(lesson, report), bld.noop_lines(report))
 
 
 @main.command("init")

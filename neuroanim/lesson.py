@@ -34,8 +34,8 @@ MIN_GIF_BUDGET = 10_000  # bytes; no lesson GIF fits in less
 RESERVED = {"manifest.json", "index.html", ".neuroanim.lock"}
 
 # The built-in lesson is a lesson file like any author's, shipped as package data.
-DEFAULT_TOML = (resources.files("neuroanim") / "lessons" / "chapter-2.toml").read_text(
-    encoding="utf-8")
+BUILT_IN_FILE = Path(str(resources.files("neuroanim") / "lessons" / "chapter-2.toml"))
+DEFAULT_TOML = BUILT_IN_FILE.read_text(encoding="utf-8")
 
 
 class LessonError(UserError):
