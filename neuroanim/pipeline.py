@@ -42,11 +42,6 @@ class Finished:
         return {"alt": self.alt, "captions": self.captions, "poster": self.poster}
 
 
-scene_files = registry.scene_files
-guarded = registry.guarded
-prepare = registry.prepare
-
-
 def make(scene: str | SceneSpec, params: dict | None = None, *, fmt: str | None = None,
          quality: str = "l", theme: str = "dark", transparent: bool = False,
          out: Any = None, out_dir: Any = rd.DEFAULT_OUT_DIR, fps: float | None = None,
@@ -61,8 +56,8 @@ def make(scene: str | SceneSpec, params: dict | None = None, *, fmt: str | None 
     spec = registry.get(scene) if isinstance(scene, str) else scene
     values = spec.resolve(params)
     if data is None:
-        data = prepare(spec, values)
-    result, notes = guarded(
+        data = registry.prepare(spec, values)
+    result, notes = registry.guarded(
         spec, gif.render_within_budget, spec, values, budget=budget, fmt=fmt,
         quality=quality, theme=theme, transparent=transparent, out=out,
         out_dir=out_dir, fps=fps, resolution=resolution, verbose=verbose,
@@ -82,5 +77,5 @@ def finish(spec: SceneSpec, result: rd.RenderResult, data: Any,
     poster = None
     if result.fmt in VIDEO_FORMATS:
         poster = make_poster(path, poster_name(path)).name
-    alt = guarded(spec, spec.alt_text, data)
+    alt = registry.guarded(spec, spec.alt_text, data)
     return Finished(result, alt, captions, poster, list(notes or []))

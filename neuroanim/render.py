@@ -299,7 +299,7 @@ def render(
     option = "-o" if out is not None else "output folder"
     check_writable(target.parent, option, create=False)  # before training
     if data is None:
-        data = prepare(spec, values)
+        data = registry.prepare(spec, values)
     check_writable(target.parent, option)
 
     _clean_stale_scratch()
@@ -320,11 +320,6 @@ def render(
         shutil.rmtree(scratch, ignore_errors=True)
     seconds = round(time.perf_counter() - started, 3)
     return dataclasses.replace(describe(target, captions), seconds=seconds)
-
-
-def prepare(spec, values: dict):
-    """The scene's data for `values` (see `registry.prepare`)."""
-    return registry.prepare(spec, values)
 
 
 def _clean_stale_scratch() -> None:
