@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-DEB_BUILD := libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core \
+DEB_BUILD := libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core gifsicle \
   gcc python3-dev python3-venv
 DEB_BROWSER := chromium chromium-driver
 STAMP := $(VENV)/.neuroanim-installed

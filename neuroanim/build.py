@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 
-from . import files, page, registry, render
+from . import encode, files, gif, page, registry, render
 from . import trajectory as traj_io
 from .errors import SceneError, UserError
 from .lesson import Figure, Lesson, LessonError, Output
@@ -195,10 +195,25 @@ def data_digests(data: dict) -> list[str]:
     return [traj_io.digest(t) for t in registry.trajectories(data)]
 
 
-def output_key(fig: Figure, out: Output, trajectories: list[str], code: str) -> str:
+def drawn_at(fig: Figure) -> dict[str, float]:
+    """Output name -> the rate its pass draws at (`render.passes`), per theme."""
+    rates = {}
+    for theme in fig.themes:
+        outs = [o for o in fig.outputs if o.theme == theme]
+        groups, _ = render.passes([(o.fmt, o.width, o.height, o.fps) for o in outs])
+        for (_, _, rate), members in groups:
+            rates |= {outs[i].name: rate for i, _ in members}
+    return rates
+
+
+def output_key(fig: Figure, out: Output, trajectories: list[str], code: str,
+               rate: float | None = None) -> str:
     """The sha256 of everything that determines the bytes of one output file.
 
-    `trajectories` are the figure's `data_digests`, `code` its `code_digest`.
+    `trajectories` are the figure's `data_digests`, `code` its `code_digest`,
+    `rate` the rate of the pass that draws it (a GIF keeps every k-th frame).
+    The encoder settings count (thread count, container flags), and for a GIF
+    the gifsicle that compresses it.
     """
     doc = {
         "schema": KEY_SCHEMA,
@@ -213,6 +228,9 @@ def output_key(fig: Figure, out: Output, trajectories: list[str], code: str) -> 
         "height": out.height,
         "fps": out.fps,
         "gif_budget": fig.gif_budget if out.fmt == "gif" else None,
+        "encoder": encode.settings(out.fmt),
+        "drawn_at": rate if out.fmt == "gif" else None,
+        "gifsicle": gif.gifsicle_version() if out.fmt == "gif" else None,
         "versions": versions(),
     }
     text = json.dumps(doc, sort_keys=True, allow_nan=False, separators=(",", ":"))
@@ -300,13 +318,48 @@ class Job:
     output: Output
     key: str
     reason: str | None  # why it renders; None: up to date, skipped
-    estimate: float = 0.0  # CPU seconds, for ordering longest first
-    measured: bool = False  # estimate from a past render of this very output
     error: str | None = None  # the figure cannot render: its scene's code raised
+    rate: float | None = None  # the rate of the pass that draws it
 
     @property
     def name(self) -> str:
         return self.output.name
+
+
+@dataclass
+class Batch:
+    """The outputs of one figure in one theme that render: one worker task.
+
+    They share the scene's data and its drawings (`render.passes`), so they
+    run together; events and manifest entries stay per output.
+    """
+
+    jobs: list[Job]
+    estimate: float = 0.0  # CPU seconds, for ordering longest first
+    measured: bool = False
+
+    @property
+    def figure(self) -> Figure:
+        return self.jobs[0].figure
+
+    @property
+    def signature(self) -> str:
+        return signature(self.figure, *(j.output for j in self.jobs))
+
+
+def batches(todo: list[Job], timings: dict[str, float]) -> list[Batch]:
+    """Group `todo` by figure and theme, each priced from the past or guessed."""
+    groups: dict[tuple[str, str], list[Job]] = {}
+    for job in todo:
+        groups.setdefault((job.figure.name, job.output.theme), []).append(job)
+    out = []
+    for jobs in groups.values():
+        b = Batch(jobs)
+        past = timings.get(b.signature)
+        b.measured = past is not None
+        b.estimate = past if b.measured else GUESS_SECONDS * batch_weight(b)
+        out.append(b)
+    return out
 
 
 @dataclass
@@ -374,7 +427,6 @@ def make_plan(lesson: Lesson, out_dir, *, force: bool = False, only: Iterable[st
         manifest = read_manifest(out_dir, warn)
     entries = manifest["outputs"]
     codes: dict[tuple, str] = {}
-    timings = load_timings()
     jobs = []
     for fig in figures:
         if fig.name not in data:  # its scene's prepare raised: it fails alone
@@ -383,18 +435,16 @@ def make_plan(lesson: Lesson, out_dir, *, force: bool = False, only: Iterable[st
             continue
         spec = registry.get(fig.scene)
         digests = data_digests(data[fig.name])
+        rates = drawn_at(fig)
         for out in fig.outputs:
             mods = (spec.module, spec.draw_module, *PIPELINE,
                     *(GIF_PIPELINE if out.fmt == "gif" else ()))
             if mods not in codes:
                 codes[mods] = code_digest(mods)
-            key = output_key(fig, out, digests, codes[mods])
+            key = output_key(fig, out, digests, codes[mods], rates.get(out.name))
             entry = entries.get(out.name)
             reason = "forced" if force else stale_reason(out_dir, out.name, entry, key)
-            past = timings.get(signature(fig, out))
-            jobs.append(Job(fig, out, key, reason,
-                            past if past is not None else GUESS_SECONDS * weight(out),
-                            past is not None))
+            jobs.append(Job(fig, out, key, reason, rate=rates.get(out.name)))
     return Plan(lesson, out_dir, jobs, data, manifest)
 
 
@@ -405,9 +455,23 @@ def weight(out: Output) -> float:
     return CONSTRUCT + (1 - CONSTRUCT) * FRAME_WEIGHT.get(out.fmt, 1.0) * rate
 
 
-def signature(fig: Figure, out: Output) -> str:
+def batch_weight(batch: Batch) -> float:
+    """A batch's cost relative to a quality-l mp4: each pass costs its dearest
+    output, and a quarter of each other output it also encodes."""
+    outs = [j.output for j in batch.jobs]
+    groups, stills = render.passes([(o.fmt, o.width, o.height, o.fps, j.rate)
+                                    for o, j in zip(outs, batch.jobs, strict=True)])
+    total = sum(weight(outs[i]) for i in stills)
+    for _, members in groups:
+        ws = sorted((weight(outs[i]) for i, _ in members), reverse=True)
+        total += ws[0] + 0.25 * sum(ws[1:])
+    return total
+
+
+def signature(fig: Figure, *outs: Output) -> str:
     """What a render's time depends on (not the code: timings survive edits)."""
-    doc = [fig.scene, fig.options, out.fmt, out.theme, out.width, out.height, out.fps]
+    doc = [fig.scene, fig.options,
+           *([o.fmt, o.theme, o.width, o.height, o.fps] for o in outs)]
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -436,22 +500,21 @@ def save_timings(new: dict[str, float]) -> None:
         files.atomic_write(render.cache_dir() / TIMINGS, json.dumps(keep).encode())
 
 
-def learn(pending: list[Job], done: Job, cpu: float) -> None:
-    """Re-guess the unmeasured outputs of `done`'s figure from its real cost."""
-    for job in pending:
-        if job.figure is done.figure and not job.measured:
-            job.estimate = cpu * weight(job.output) / weight(done.output)
-    pending.sort(key=lambda j: j.estimate, reverse=True)
+def learn(pending: list[Batch], done: Batch, cpu: float) -> None:
+    """Re-guess the unmeasured batches of `done`'s figure from its real cost."""
+    for b in pending:
+        if b.figure is done.figure and not b.measured:
+            b.estimate = cpu * batch_weight(b) / batch_weight(done)
+    pending.sort(key=lambda b: b.estimate, reverse=True)
 
 
 # -------------------------------------------------------------------- worker
-def _worker_init(encoder_threads: int | None = None) -> None:
+def _worker_init() -> None:
     """Die with the build: a killed build must not leave renders running (Linux).
 
-    With as many workers as cores, each encoder gets one thread: codec threads
-    would only compete with the other workers' renders.
+    Encoders use one thread each whatever the worker count (`encode`): the
+    bytes must not depend on -j.
     """
-    render.ENCODER_THREADS = encoder_threads
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides on Ctrl-C
     signal.signal(signal.SIGTERM, _worker_term)
     with contextlib.suppress(ImportError):  # manim's progress bars use tqdm, whose
@@ -475,12 +538,12 @@ def _worker_term(signum, frame) -> None:
     os._exit(128 + signum)
 
 
-def render_output(task: dict) -> dict:
-    """Render one output in a worker process; errors come back as text, not raised.
+def render_batch(task: dict) -> dict:
+    """Render one batch in a worker process; errors come back as text, not raised.
 
     The worker finds the scene as the build did (the same scene folders; a
     scene registered from Python by importing its module) and prepares its
-    data again from the options: a job is plain values, not live objects.
+    data again from the options: a task is plain values, not live objects.
     """
     global _busy
     started = time.perf_counter()
@@ -492,15 +555,17 @@ def render_output(task: dict) -> dict:
         cpu0 = time.process_time()  # after the one-off imports
         from . import pipeline  # the worker renders: now it needs all of it
 
-        fin = pipeline.make(
-            registry.get(task["scene"]), task["values"], fmt=task["fmt"],
-            quality=task["quality"], theme=task["theme"], out=Path(task["path"]),
-            fps=task["fps"], resolution=(task["width"], task["height"]),
-            budget=task["budget"], progress=False)
-        return {"ok": True, "result": fin.result, "notes": fin.notes,
-                "extra": fin.manifest_fields(),
-                "seconds": time.perf_counter() - started,
-                "cpu": time.process_time() - cpu0}
+        spec = registry.get(task["scene"])
+        values = spec.resolve(task["values"])
+        data = registry.prepare(spec, values)
+        wants = [pipeline.Want(o["fmt"], Path(o["path"]), o["width"], o["height"],
+                               o["fps"], o["drawn_at"]) for o in task["outputs"]]
+        done = pipeline.make_outputs(spec, values, wants, theme=task["theme"],
+                                     budget=task["budget"], progress=False, data=data)
+        return {"ok": True, "seconds": time.perf_counter() - started,
+                "cpu": time.process_time() - cpu0,
+                "results": [{"result": f.result, "notes": f.notes,
+                             "extra": f.manifest_fields()} for f in done]}
     except Exception as exc:  # reported per figure; the build goes on
         brief = str(exc) if isinstance(exc, UserError | SceneError) else \
             f"{type(exc).__name__}: {exc}"
@@ -513,16 +578,18 @@ def render_output(task: dict) -> dict:
         _busy = False
 
 
-def _task(plan: Plan, job: Job) -> dict:
-    fig, out = job.figure, job.output
+def _task(plan: Plan, batch: Batch) -> dict:
+    fig = batch.figure
     spec = registry.get(fig.scene)
     return {
         "scene": fig.scene, "scene_dirs": [str(d) for d in registry.dirs()],
         "import": spec.module if spec.source.startswith("Python") else None,
-        "values": fig.values, "fmt": out.fmt,
-        "theme": out.theme, "quality": fig.quality, "fps": out.fps,
-        "width": out.width, "height": out.height, "budget": fig.gif_budget,
-        "path": str(plan.out_dir / out.name),
+        "values": fig.values, "theme": batch.jobs[0].output.theme,
+        "budget": fig.gif_budget,
+        "outputs": [{"fmt": j.output.fmt, "width": j.output.width,
+                     "height": j.output.height, "fps": j.output.fps,
+                     "drawn_at": j.rate, "path": str(plan.out_dir / j.name)}
+                    for j in batch.jobs],
     }
 
 
@@ -700,7 +767,7 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
         events: list[Event] = []
         total = len(plan.jobs)
         todo = plan.todo
-        workers = min(jobs, len(todo))
+        workers = min(jobs, len({(j.figure.name, j.output.theme) for j in todo}))
         on_start(f"{lesson.source} -> {out_dir}: {total} outputs, {len(todo)} to render"
                  + (f" in {workers} worker process{'es' if workers > 1 else ''}"
                     if todo else ""))
@@ -735,9 +802,10 @@ def _run(plan: Plan, todo: list[Job], workers: int, emit, total: int,
          events: list) -> None:
     """Render `todo` in `workers` spawned processes, recording each as it lands.
 
-    Only `workers` renders are in flight at once, so each free worker takes the
-    longest job left as estimated *now*: the first finished output of a figure
-    re-prices that figure's other outputs (`learn`). Balance at the end is what
+    A figure's outputs in one theme go to one worker together (a `Batch`,
+    drawn once). Only `workers` batches are in flight at once, so each free
+    worker takes the longest left as estimated *now*: the first finished batch
+    of a figure re-prices that figure's others (`learn`). Balance at the end is what
     makes -j 2 twice as fast; a long video started last would leave a core idle.
     """
     out_dir, manifest = plan.out_dir, plan.manifest
@@ -746,45 +814,34 @@ def _run(plan: Plan, todo: list[Job], workers: int, emit, total: int,
     from concurrent.futures.process import BrokenProcessPool
 
     ctx = multiprocessing.get_context("spawn")
-    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                               initializer=_worker_init, initargs=(threads,))
+                               initializer=_worker_init)
     old_term = signal.getsignal(signal.SIGTERM)
     with contextlib.suppress(ValueError):  # not the main thread: keep the default
         signal.signal(signal.SIGTERM, _raise_interrupt)
-    queue = sorted(todo, key=lambda j: j.estimate, reverse=True)
     timings: dict[str, float] = {}
+    queue = sorted(batches(todo, load_timings()), key=lambda b: b.estimate,
+                   reverse=True)
     try:
-        running: dict = {}  # future -> Job
+        running: dict = {}  # future -> Batch
         while queue or running:
             while queue and len(running) < workers:
-                job = queue.pop(0)
-                running[pool.submit(render_output, _task(plan, job))] = job
+                batch = queue.pop(0)
+                running[pool.submit(render_batch, _task(plan, batch))] = batch
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in finished:
-                job = running.pop(fut)
+                batch = running.pop(fut)
                 try:
                     res = fut.result()
                 except BrokenProcessPool as exc:
                     res = {"ok": False, "seconds": 0.0, "trace": None,
                            "error": f"a worker process died ({exc})"}
-                n = len(events) + 1
                 if res["ok"]:
-                    try:
-                        entry = _entry(job, res, out_dir)
-                    except OSError as exc:  # the file vanished under us
-                        res = {**res, "ok": False, "trace": None,
-                               "error": f"finished but unreadable: {exc}"}
-                if res["ok"]:
-                    manifest["outputs"][job.name] = entry
-                    write_manifest(out_dir, manifest)
-                    timings[signature(job.figure, job.output)] = round(res["cpu"], 2)
-                    learn(queue, job, res["cpu"])
-                    emit(Event(n, total, job.name, "done", job.reason, res["seconds"],
-                               entry["bytes"], notes=entry["notes"]))
-                else:
-                    emit(Event(n, total, job.name, "failed", job.reason,
-                               res["seconds"], error=res["error"], trace=res["trace"]))
+                    timings[batch.signature] = round(res["cpu"], 2)
+                    learn(queue, batch, res["cpu"])
+                for i, job in enumerate(batch.jobs):
+                    _land(job, res, i, len(batch.jobs), out_dir, manifest, emit,
+                          len(events) + 1, total)
     except BaseException:
         _stop(pool)
         _sweep_parts(out_dir, max_age=0)  # we hold the lock: every temp file is ours
@@ -794,6 +851,27 @@ def _run(plan: Plan, todo: list[Job], workers: int, emit, total: int,
         with contextlib.suppress(ValueError):
             signal.signal(signal.SIGTERM, old_term)
     pool.shutdown(wait=True)
+
+
+def _land(job: Job, res: dict, i: int, n: int, out_dir: Path, manifest: dict,
+          emit, index: int, total: int) -> None:
+    """Record output `i` of a finished batch: manifest entry and event."""
+    if res["ok"]:
+        one = {**res["results"][i], "seconds": res["results"][i]["result"].seconds,
+               "cpu": res["cpu"] / n}
+        try:
+            entry = _entry(job, one, out_dir)
+        except OSError as exc:  # the file vanished under us
+            res = {**res, "ok": False, "trace": None,
+                   "error": f"finished but unreadable: {exc}"}
+    if res["ok"]:
+        manifest["outputs"][job.name] = entry
+        write_manifest(out_dir, manifest)
+        emit(Event(index, total, job.name, "done", job.reason, one["seconds"],
+                   entry["bytes"], notes=entry["notes"]))
+    else:
+        emit(Event(index, total, job.name, "failed", job.reason, res["seconds"],
+                   error=res["error"], trace=res["trace"]))
 
 
 def _stop(pool) -> None:

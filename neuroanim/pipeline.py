@@ -7,16 +7,21 @@ the video or still (a GIF fitted to its byte budget), its poster, `.srt` and
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import gif, registry
+from . import files, gif, registry
 from . import render as rd
 from .captions import write_vtt
+from .errors import UserError
 from .files import VIDEO_FORMATS
 from .posters import make_poster, poster_name
 from .spec import SceneSpec
+from .theme import THEMES
 
 
 @dataclass(frozen=True)
@@ -42,27 +47,134 @@ class Finished:
         return {"alt": self.alt, "captions": self.captions, "poster": self.poster}
 
 
+@dataclass(frozen=True)
+class Want:
+    """One file a pass should make: format, final path, size and rate."""
+
+    fmt: str
+    path: Path
+    width: int
+    height: int
+    fps: float
+    drawn_at: float | None = None  # a GIF's pass rate, when the build pinned it
+
+
 def make(scene: str | SceneSpec, params: dict | None = None, *, fmt: str | None = None,
          quality: str = "l", theme: str = "dark", transparent: bool = False,
          out: Any = None, out_dir: Any = rd.DEFAULT_OUT_DIR, fps: float | None = None,
          resolution: Any = None, budget: int = gif.GIF_BUDGET, verbose: bool = False,
          progress: bool | None = None, data: Any = None) -> Finished:
-    """Render `scene` with `params` and finish it for a course page.
+    """Render `scene` with `params` to one file and finish it for a course page.
 
     Every check runs before anything is written; a GIF steps down to fit
     `budget` bytes (0: no limit). `data` skips `prepare` when the caller holds
     the scene's data already.
     """
+    fmt = rd.infer_format(out) if fmt is None else str(fmt).lower()
+    return make_all(scene, params, formats=(fmt,), quality=quality, theme=theme,
+                    transparent=transparent, out=out, out_dir=out_dir, fps=fps,
+                    resolution=resolution, budget=budget, verbose=verbose,
+                    progress=progress, data=data)[0]
+
+
+def make_all(scene: str | SceneSpec, params: dict | None = None, *,
+             formats: tuple[str, ...] = ("mp4",), quality: str = "l",
+             theme: str = "dark", transparent: bool = False, out: Any = None,
+             out_dir: Any = rd.DEFAULT_OUT_DIR, fps: float | None = None,
+             resolution: Any = None, budget: int = gif.GIF_BUDGET,
+             verbose: bool = False, progress: bool | None = None,
+             data: Any = None) -> list[Finished]:
+    """Every format of one figure, drawn as few times as `render.passes` allows.
+
+    `out` (a file) only with one format. Each format gets the quality's size
+    and rate unless `resolution`/`fps` say otherwise (GIFs start at 20 fps).
+    """
     spec = registry.get(scene) if isinstance(scene, str) else scene
     values = spec.resolve(params)
+    if theme not in THEMES:
+        raise UserError(f"--theme: {theme!r} is not one of {', '.join(THEMES)}")
+    wants = []
+    for f in formats:
+        w, h, rate = rd.plan(f, quality, fps, resolution, transparent)
+        spec.check_size(w, h)
+        wants.append(Want(f, rd.output_path(spec, values, f, theme, out, out_dir),
+                          w, h, rate))
+    option = "-o" if out is not None else "output folder"
+    for want in wants:
+        rd.check_writable(want.path.parent, option, create=False)  # before training
     if data is None:
         data = registry.prepare(spec, values)
-    result, notes = registry.guarded(
-        spec, gif.render_within_budget, spec, values, budget=budget, fmt=fmt,
-        quality=quality, theme=theme, transparent=transparent, out=out,
-        out_dir=out_dir, fps=fps, resolution=resolution, verbose=verbose,
-        progress=progress, data=data)
-    return finish(spec, result, data, notes)
+    return make_outputs(spec, values, wants, theme=theme, transparent=transparent,
+                        budget=budget, verbose=verbose, progress=progress, data=data)
+
+
+def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str,
+                 transparent: bool = False, budget: int = gif.GIF_BUDGET,
+                 verbose: bool = False, progress: bool | None = None,
+                 data: Any = None) -> list[Finished]:
+    """Make `wants` (checked already) in as few drawings of the scene as possible.
+
+    Videos of one size and rate are encoded from the same frames, a GIF keeps
+    every k-th frame of a pass at k times its rate, stills are the last frame;
+    see `render.passes`. Each file lands atomically, results in `wants` order.
+    """
+    for want in wants:
+        rd.check_writable(want.path.parent)
+    groups, stills = rd.passes([(w.fmt, w.width, w.height, w.fps, w.drawn_at)
+                                 for w in wants])
+    results: dict[int, tuple] = {}
+    for (w, h, rate), members in groups:
+        results |= registry.guarded(spec, _one_pass, spec, values, data, wants,
+                                    members, w=w, h=h, fps=rate, theme=theme,
+                                    transparent=transparent, budget=budget,
+                                    verbose=verbose, progress=progress)
+    for i in stills:
+        want = wants[i]
+        res = registry.guarded(spec, rd.render, spec, values, fmt="png", theme=theme,
+                               transparent=transparent, out=want.path,
+                               resolution=(want.width, want.height), data=data,
+                               verbose=verbose)
+        results[i] = (res, [])
+    return [finish(spec, results[i][0], data, results[i][1]) for i in range(len(wants))]
+
+
+def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transparent,
+              budget, verbose, progress) -> dict[int, tuple]:
+    """Draw once for `members` [(index, k)] of `wants`; {index: (result, notes)}."""
+    started = time.perf_counter()
+    out: dict[int, tuple] = {}
+    with rd.scratch_dir() as scratch:
+        videos = [(i, wants[i].fmt, scratch / f"out-{i}.{wants[i].fmt}")
+                  for i, k in members if wants[i].fmt != "gif"]
+        gifs = [(i, k, scratch / f"frames-{i}.mkv")
+                for i, k in members if wants[i].fmt == "gif"]
+        drawn = rd.draw(spec, values, data, scratch, w=w, h=h, fps=fps, theme=theme,
+                        transparent=transparent,
+                        videos=[(f, p) for _, f, p in videos],
+                        gifs=[(k, p) for _, k, p in gifs], verbose=verbose,
+                        progress=progress)
+        srt = drawn.srt
+        t_drawn = time.perf_counter()
+        for i, _, path in videos:
+            target = wants[i].path
+            placed = [(path, target)]
+            if srt is not None:
+                shutil.copyfile(srt, path.with_suffix(".srt"))
+                placed.append((path.with_suffix(".srt"), target.with_suffix(".srt")))
+            files.place(placed)
+            res = rd.describe(target, target.with_suffix(".srt") if srt else None)
+            out[i] = (dataclasses.replace(res, seconds=round(t_drawn - started, 3)), [])
+        for i, _, inter in gifs:
+            want = wants[i]
+            t0 = time.perf_counter()
+            res, notes = gif.fit_gif(
+                gif.transcoder(inter, scratch, srt, drawn.palettes[inter]),
+                want.path, width=want.width,
+                height=want.height, fps=want.fps, budget=budget or 2**63,
+                min_width=min(gif.GIF_MIN_WIDTH, want.width))
+            seconds = t_drawn - started + time.perf_counter() - t0
+            out[i] = (dataclasses.replace(res, seconds=round(seconds, 3)), notes)
+    return out
 
 
 def finish(spec: SceneSpec, result: rd.RenderResult, data: Any,

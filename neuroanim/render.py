@@ -39,17 +39,6 @@ GIF_MAX_FPS = 50
 MIN_FPS, MAX_FPS = 1, 120
 MIN_SIDE = 16
 MAX_PIXELS = 7680 * 4320
-# libvpx-vp9 at its defaults spends more CPU than all the rest of a render and
-# spreads over ~1.4 cores, which starves parallel builds. Its realtime mode at
-# speed 8 costs next to nothing for ~8% more bytes on flat lesson frames
-# (measured on gradient-descent at 854x480: 17.2 -> 7.2 s CPU, 512 -> 554 KB).
-ENCODER_OPTIONS: dict[str, dict[str, str]] = {
-    "webm": {"crf": "32", "b": "0", "deadline": "realtime", "cpu-used": "8",
-             "row-mt": "1"},
-}
-# Encoder threads per render: None lets the codec choose (all cores, best for one
-# render at a time); a build running N renders on N cores sets 1 in its workers.
-ENCODER_THREADS: int | None = None
 DEFAULT_OUT_DIR = Path("renders")
 SCRATCH_PREFIX = "scratch-"
 
@@ -302,13 +291,28 @@ def render(
         data = registry.prepare(spec, values)
     check_writable(target.parent, option)
 
-    _clean_stale_scratch()
-    scratch = cache_dir() / f"{SCRATCH_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    scratch.mkdir(parents=True, exist_ok=True)
-    try:
-        produced = _run_manim(spec, values, data, scratch, fmt=fmt, w=w, h=h, fps=fps,
-                              theme=theme, transparent=transparent, verbose=verbose,
-                              progress=progress)
+    with scratch_dir() as scratch:
+        produced = scratch / f"out.{fmt}"
+        if fmt == "png":
+            _still(spec, values, data, scratch, produced, w=w, h=h, theme=theme,
+                   transparent=transparent, verbose=verbose)
+        elif fmt == "gif":
+            inter = scratch / "frames.mkv"
+            drawn = draw(spec, values, data, scratch, w=w, h=h, fps=fps, theme=theme,
+                         transparent=False, gifs=[(1, inter)], verbose=verbose,
+                         progress=progress)
+            from .transcode import gif_with_palette
+
+            gif_with_palette(inter, produced, drawn.palettes[inter], fps=fps)
+            srt = drawn.srt
+            if srt:
+                os.replace(srt, produced.with_suffix(".srt"))
+        else:
+            srt = draw(spec, values, data, scratch, w=w, h=h, fps=fps, theme=theme,
+                       transparent=transparent, videos=[(fmt, produced)],
+                       verbose=verbose, progress=progress).srt
+            if srt:
+                os.replace(srt, produced.with_suffix(".srt"))
         srt = produced.with_suffix(".srt")
         placed = [(produced, target)]
         captions = None
@@ -316,10 +320,63 @@ def render(
             captions = target.with_suffix(".srt")
             placed.append((srt, captions))
         files.place(placed)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     seconds = round(time.perf_counter() - started, 3)
     return dataclasses.replace(describe(target, captions), seconds=seconds)
+
+
+@contextlib.contextmanager
+def scratch_dir() -> Iterator[Path]:
+    """A folder of our own under `cache_dir()` for one render's scratch files.
+
+    Removed when the block ends; folders of processes that were killed
+    (SIGKILL) are removed by the next render.
+    """
+    _clean_stale_scratch()
+    path = cache_dir() / f"{SCRATCH_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def passes(outputs: list[tuple]) -> tuple[list, list[int]]:
+    """Group outputs `(format, width, height, fps[, drawn_at])` into drawing passes.
+
+    Videos of one size and rate share a pass; a GIF joins the pass of its size
+    whose rate is a whole multiple k of its own (it keeps every k-th frame),
+    else it gets a pass of its own. `drawn_at` pins a GIF's pass rate (a
+    rebuild of the GIF alone draws as the full set did, so its bytes match its
+    key). Stills (png) need no pass. Returns (passes, stills): each pass
+    `((width, height, fps), [(index, k), ...])`, stills as indices. A pure
+    function: the build keys GIFs by the rate they are drawn at.
+    """
+    outputs = [(*o, None)[:5] for o in outputs]
+    groups: list[tuple[tuple[int, int, float], list[tuple[int, int]]]] = []
+    stills: list[int] = []
+    for i, (fmt, w, h, fps, _) in enumerate(outputs):
+        if fmt == "png":
+            stills.append(i)
+        elif fmt != "gif":
+            for (gw, gh, gf), members in groups:
+                if (gw, gh, gf) == (w, h, fps):
+                    members.append((i, 1))
+                    break
+            else:
+                groups.append(((w, h, fps), [(i, 1)]))
+    for i, (fmt, w, h, fps, drawn_at) in enumerate(outputs):
+        if fmt != "gif":
+            continue
+        for (gw, gh, gf), members in groups:
+            k = gf / fps
+            if (gw, gh) == (w, h) and abs(k - round(k)) < 1e-9 and round(k) >= 1 \
+                    and (drawn_at is None or gf == drawn_at):
+                members.append((i, round(k)))
+                break
+        else:
+            rate = drawn_at or fps
+            groups.append(((w, h, rate), [(i, round(rate / fps))]))
+    return groups, stills
 
 
 def _clean_stale_scratch() -> None:
@@ -350,7 +407,9 @@ def _manim_settings(fmt: str, w: int, h: int, fps: float, theme: str,
 
     manim reads ./manim.cfg and the user's config at import, so anything left
     unset here (renderer, preview, sections, codec...) could come from a stray
-    file in the author's folder.
+    file in the author's folder. manim encodes nothing itself: a pass's frames
+    go to `encode`'s sinks; `format` only tells it to make frames (a video) or
+    one still (png).
     """
     return {
         "format": fmt,
@@ -384,31 +443,17 @@ def _manim_settings(fmt: str, w: int, h: int, fps: float, theme: str,
         "upto_animation_number": float("inf"),
         "video_codec": "auto",
         "pixel_format": "auto",
-        "video_encoder_options": _encoder_options(fmt),
+        "video_encoder_options": {},
         "scene_names": None,
         "input_file": "",
     }
 
 
-def _encoder_options(fmt: str) -> dict[str, str]:
-    opts = dict(ENCODER_OPTIONS.get(fmt, {}))
-    if ENCODER_THREADS and fmt != "png":
-        opts["threads"] = str(ENCODER_THREADS)
-    return opts
-
-
-def _run_manim(spec, values, data, scratch: Path, *, fmt, w, h, fps, theme,
-               transparent, verbose, progress) -> Path:
+@contextlib.contextmanager
+def _manim_session(settings: dict, theme: str) -> Iterator[Any]:
+    """manim configured for one scene: config, theme, logging, clean state after."""
     import manim  # deferred: ~1 s and ~135 MB
 
-    if progress is None:
-        progress = sys.stderr.isatty()
-    # manim 0.22's own GIFs use a fixed 3-3-2 palette (shifted colours, dithered
-    # backgrounds, ~30x the bytes): render an mp4 and transcode it with a real
-    # palette and exact frame delays instead.
-    manim_fmt = "mp4" if fmt == "gif" else fmt
-    settings = _manim_settings(manim_fmt, w, h, fps, theme, transparent, scratch,
-                               verbose, progress)
     unknown = [k for k in settings if k not in manim.config]
     if unknown:  # tempconfig drops unknown keys silently
         raise RuntimeError(f"manim config has no {unknown}")
@@ -418,12 +463,10 @@ def _run_manim(spec, values, data, scratch: Path, *, fmt, w, h, fps, theme,
     manim.logger.addFilter(_drop_format_notice)
     try:
         with manim.tempconfig(settings), _log_to_stderr(manim.logger):
-            scene_obj = spec.scene_class()(params=values, data=data)
-            scene_obj.render()
-            produced = Path(scene_obj.renderer.file_writer.final_file_path)
+            yield manim
     except Exception as exc:
-        # manim wraps whatever interrupts a segment encoder (Ctrl-C included) in
-        # a RuntimeError; an interrupt must stay an interrupt for the caller.
+        # manim wraps whatever interrupts it (Ctrl-C included) in a RuntimeError;
+        # an interrupt must stay an interrupt for the caller.
         if _caused_by_interrupt(exc):
             raise KeyboardInterrupt from exc
         raise
@@ -431,13 +474,94 @@ def _run_manim(spec, values, data, scratch: Path, *, fmt, w, h, fps, theme,
         manim.logger.removeFilter(_drop_format_notice)
         themes._current = previous
         _reset_manim_state()
+
+
+def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
+         theme: str, transparent: bool = False,
+         videos: list[tuple[str, Path]] = (), gifs: list[tuple[int, Path]] = (),
+         verbose: bool = False, progress: bool | None = None) -> Drawn:
+    """Draw the scene once, feeding every frame to every output of the pass.
+
+    `videos` are (format, path) files encoded as the frames come; `gifs` are
+    (k, path) lossless intermediates keeping every k-th frame, for a GIF at
+    fps / k, each with its palette gathered as it is drawn. The scene's
+    `construct` runs once however many files it makes.
+    """
+    from . import encode
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    settings = _manim_settings("mov" if transparent else "mp4", w, h, fps, theme,
+                               transparent, scratch, verbose, progress)
+    sinks: list[encode.Sink] = []
+    try:
+        for fmt, path in videos:
+            sinks.append(encode.VideoSink(path, fmt, w, h, fps, transparent))
+        for every, path in gifs:
+            sinks.append(encode.VideoSink(path, None, w, h, fps, every=every))
+        with _manim_session(settings, theme):
+            scene_obj = spec.scene_class()(params=values, data=data)
+            # the writer manim made, replaced before anything is drawn
+            scene_obj.renderer.file_writer = encode.feed_class(sinks)(
+                scene_obj.file_writer_settings)
+            scene_obj.render()
+            writer = scene_obj.renderer.file_writer
+            if not writer.frames:
+                raise RuntimeError(f"scene {spec.name!r} played no animation, so "
+                                   "there is no video to make; use png for a still")
+            subs = list(writer.subcaptions)
+    except BaseException:
+        for sink in sinks:
+            sink.abort()
+        raise
+    palettes = {Path(s.path): s.palette for s in sinks[len(videos):]}
+    if not subs:
+        return Drawn(None, palettes)
+    import srt
+
+    path = scratch / "captions.srt"
+    path.write_text(srt.compose(subs), encoding="utf-8")
+    return Drawn(path, palettes)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What a pass leaves besides its files: the captions and the GIF palettes."""
+
+    srt: Path | None  # the scene's captions, in the scratch folder
+    palettes: dict  # GIF intermediate path -> its palettegen frame
+
+
+def _still(spec, values, data, scratch: Path, target: Path, *, w: int, h: int,
+           theme: str, transparent: bool, verbose: bool) -> None:
+    """The scene's last frame as a PNG (manim skips the animations)."""
+    settings = _manim_settings("png", w, h, 15, theme, transparent, scratch,
+                               verbose, False)
+    with _manim_session(settings, theme):
+        scene_obj = spec.scene_class()(params=values, data=data)
+        _only_last_frame(scene_obj.renderer)
+        scene_obj.render()
+        produced = Path(scene_obj.renderer.file_writer.final_file_path)
     if not produced.is_file():
         raise RuntimeError(f"manim reported {produced} but wrote no file")
-    if fmt == "gif":
-        from .transcode import gif_from_video
+    os.replace(produced, target)
 
-        produced = gif_from_video(produced, produced.with_suffix(".gif"), fps=fps)
-    return produced
+
+def _only_last_frame(renderer) -> None:
+    """Skip the frames manim paints for nothing while it skips animations.
+
+    Rendering a still, manim still paints each play's static background and
+    each wait's frozen frame (about half the cost of a still); only the final
+    frame, painted with no mobject list, is kept.
+    """
+    paint = renderer.update_frame
+
+    def update_frame(scene, mobjects=None, *args, **kwargs):
+        if mobjects is None and not args:
+            paint(scene, *args, **kwargs)
+
+    renderer.save_static_frame_data = lambda scene, static: None
+    renderer.update_frame = update_frame
 
 
 def _caused_by_interrupt(exc: BaseException) -> bool:

@@ -541,27 +541,37 @@ def test_the_import_scan_finds_every_import_ast_finds():
 # ------------------------------------------------------------------ scheduling
 def test_past_render_times_order_the_queue_and_first_results_reprice(tmp_path,
                                                                    monkeypatch):
+    """A figure's outputs in one theme are one batch (drawn together); batches
+    are priced from past runs, else guessed, and the first result re-prices
+    the unmeasured batches of its figure."""
     monkeypatch.setenv("NEUROANIM_CACHE", str(tmp_path))  # where the timings live
     ls = tiny(TINY.replace('formats = ["mp4", "png", "gif"]',
-                           'formats = ["mp4", "png", "gif", "webm"]'))
+                           'formats = ["mp4", "png", "gif", "webm"]\n'
+                           'themes = ["dark", "light"]'))
     circle, quick = ls.figures
-    past = {build.signature(quick, quick.outputs[0]): 42.0}
+    past = {build.signature(quick, *quick.outputs): 42.0}
     (tmp_path / build.TIMINGS).write_text(json.dumps(past))
     plan = build.make_plan(ls, tmp_path / "out", manifest=build.empty_manifest())
-    by_name = {j.name: j for j in plan.jobs}
-    first = by_name[quick.outputs[0].name]
+    queue = build.batches(plan.todo, build.load_timings())
+    by_first = {b.jobs[0].name: b for b in queue}
+    assert sorted(by_first) == ["circle-light.mp4", "circle.mp4", "quick-light.webm"]
+    assert [j.name for j in by_first["circle.mp4"].jobs] == [
+        "circle.mp4", "circle.png", "circle.gif", "circle.webm"], "one batch a theme"
+    first = by_first["quick-light.webm"]
     assert first.measured and first.estimate == 42.0, "a past time is used as is"
-    assert not by_name["circle.mp4"].measured
-    queue = sorted(plan.jobs, key=lambda j: j.estimate, reverse=True)
-    assert queue[0] is first, "the longest known job goes first"
-    mp4 = by_name["circle.mp4"]
-    build.learn(queue, mp4, 30.0)  # circle.mp4 really took 30 CPU seconds
+    dark, light = by_first["circle.mp4"], by_first["circle-light.mp4"]
+    assert not dark.measured and not light.measured
+    # mp4, webm and the GIF (all at the lesson's 5 fps) share one pass: the guess
+    # is the dearest output of the pass plus a quarter of the others, plus the still.
     w = build.weight
-    for name in ("circle.png", "circle.gif", "circle.webm"):
-        job = by_name[name]
-        assert job.estimate == pytest.approx(30.0 * w(job.output) / w(mp4.output)), name
-    assert by_name["circle.png"].estimate < 30 < by_name["circle.gif"].estimate, (
-        "a still costs less than its video, a 20 fps GIF more than a 5 fps mp4")
-    assert first.estimate == 42.0, "measured jobs keep their own time"
-    assert [j.estimate for j in queue] == sorted((j.estimate for j in queue),
+    outs = {j.output.fmt: j.output for j in dark.jobs}
+    guess = build.GUESS_SECONDS * (w(outs["gif"]) + 0.25 * (w(outs["mp4"]) +
+                                                            w(outs["webm"]))
+                                   + w(outs["png"]))
+    assert dark.estimate == pytest.approx(guess)
+    queue.sort(key=lambda b: b.estimate, reverse=True)
+    build.learn(queue, dark, 30.0)  # the dark batch really took 30 CPU seconds
+    assert light.estimate == pytest.approx(30.0), "the other theme costs the same"
+    assert first.estimate == 42.0, "measured batches keep their own time"
+    assert [b.estimate for b in queue] == sorted((b.estimate for b in queue),
                                                  reverse=True), "queue re-sorted"

@@ -22,6 +22,7 @@ from neuroanim import __version__, registry
 from neuroanim import render as rd
 from neuroanim.cli import main
 from neuroanim.errors import UserError
+from neuroanim.page import human_size
 from tests import tiny_scene  # registers "tiny"
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,7 +163,7 @@ def test_render_prints_path_size_duration_and_frames(tmp_path):
     first = res.stdout.splitlines()[0]
     got = rd.describe(out)
     assert first.startswith(f"{out}  "), first
-    assert f"{got.bytes / 1024:.1f} KB" in first, first
+    assert f"  {human_size(got.bytes)}  " in first, first
     assert f"{got.duration:.2f} s" in first and f"{got.frames} frames" in first, first
     assert got.frames == 7, got
 
@@ -349,7 +350,7 @@ def test_a_killed_render_cleans_up_and_keeps_the_old_file(tmp_path, sig):
                             preexec_fn=lambda: signal.signal(signal.SIGINT,
                                                              signal.SIG_DFL))
     deadline = time.monotonic() + 60
-    while not list(cache.glob("scratch-*/partial")) and time.monotonic() < deadline:
+    while not list(cache.glob("scratch-*/out*.mp4")) and time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.05)
     proc.send_signal(sig)

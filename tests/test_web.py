@@ -447,7 +447,7 @@ class NoiseGifs:
         self.calls: list[tuple[float, tuple[int, int], Path]] = []
         self.seconds, self.fail_at = seconds, fail_at
 
-    def __call__(self, fps, size, path):
+    def __call__(self, fps, size, path, lossy=0):
         self.calls.append((fps, size, Path(path)))
         if self.fail_at is not None and len(self.calls) == self.fail_at:
             raise RuntimeError("renderer crashed")
@@ -462,7 +462,8 @@ class NoiseGifs:
         return describe(path, srt)
 
 
-def test_fit_gif_fails_clearly_and_keeps_the_previous_file(tmp_path):
+def test_fit_gif_fails_clearly_and_keeps_the_previous_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(gif, "LOSSY", (0,))  # random pixels: compression cannot help
     out = tmp_path / "fig.gif"
     out.write_bytes(b"GIF89a previous good file")
     gifs = NoiseGifs(seconds=0.3)
@@ -481,7 +482,8 @@ def test_fit_gif_fails_clearly_and_keeps_the_previous_file(tmp_path):
     assert all(p.parent == tmp_path and p.name.startswith(".") for *_, p in gifs.calls)
 
 
-def test_fit_gif_steps_down_until_it_fits(tmp_path):
+def test_fit_gif_steps_down_until_it_fits(tmp_path, monkeypatch):
+    monkeypatch.setattr(gif, "LOSSY", (0,))  # random pixels: compression cannot help
     gifs = NoiseGifs(seconds=0.5)
     probe = gifs(10, (480, 270), tmp_path / "probe.gif").bytes  # a size it can reach
     for p in tmp_path.iterdir():
@@ -497,7 +499,8 @@ def test_fit_gif_steps_down_until_it_fits(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.gif", "fig.srt"]
 
 
-def test_fit_gif_renderer_crash_leaves_no_trace(tmp_path):
+def test_fit_gif_renderer_crash_leaves_no_trace(tmp_path, monkeypatch):
+    monkeypatch.setattr(gif, "LOSSY", (0,))  # random pixels: compression cannot help
     out = tmp_path / "fig.gif"
     out.write_bytes(b"old")
     with pytest.raises(RuntimeError, match="crashed"):

@@ -1,0 +1,203 @@
+"""What does not move is not redrawn: static layers painted once per animation.
+
+manim's Cairo renderer paints the mobjects before the first moving one once per
+`play` (its static prefix) and redraws everything after it on every frame: a
+title added before a moving dot is cached, the panel, axes and labels added
+after it are drawn again 15 times a second. `Layers` splits the frame's draw
+list into runs of moving and still mobjects; each still run of vector shapes is
+painted once into a transparent raster at the start of the play and
+composited by Cairo in its place on every frame, so z-order is kept.
+
+Scene updates are trimmed the same way: only families with an updater are
+visited each frame.
+
+What counts as moving: the mobjects of the play's animations (families,
+through animation groups), every family with an updater, foreground mobjects.
+Because an updater may change any mobject, each still mobject's fingerprint
+(its points and colours) is checked before every frame; if one changed, the
+play goes back to manim's own drawing from that frame on. A scene updater
+(`Scene.add_updater`) turns layering off for the play.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from manim import AnimationGroup, ImageMobject, VMobject
+
+MIN_RUN = 4  # still mobjects in a row worth a raster of their own
+MIN_FRAMES = 3  # a play shorter than this is drawn the usual way
+
+
+def _fingerprint(m) -> tuple:
+    pts = m.points
+    fp = [id(pts), pts.shape]
+    if len(pts):
+        fp += [pts[0].tobytes(), pts[-1].tobytes(), pts[len(pts) // 2].tobytes()]
+    for name in ("fill_rgbas", "stroke_rgbas", "background_stroke_rgbas"):
+        arr = getattr(m, name, None)
+        if arr is not None:
+            fp += [id(arr), arr.tobytes() if arr.size <= 16 else arr[0].tobytes()]
+    for name in ("stroke_width", "background_stroke_width"):
+        fp.append(getattr(m, name, None))
+    if isinstance(m, ImageMobject):
+        fp.append(int(m.pixel_array.sum()))
+    return tuple(fp)
+
+
+def _invisible(m) -> bool:
+    """A vector shape that paints nothing: no fill, no stroke to see (a faded
+    trail dot, a hidden label). Skipping it leaves every pixel as it was."""
+    if not isinstance(m, VMobject):
+        return False
+    fill = m.fill_rgbas
+    if len(fill) and fill[:, 3].any():
+        return False
+    for width, rgbas in ((m.stroke_width, m.stroke_rgbas),
+                         (m.background_stroke_width, m.background_stroke_rgbas)):
+        if width and len(rgbas) and rgbas[:, 3].any():
+            return False
+    return True
+
+
+def _animated(animations) -> set[int]:
+    out: set[int] = set()
+    for anim in animations:
+        out.update(id(m) for m in anim.mobject.get_family())
+        if isinstance(anim, AnimationGroup):
+            out |= _animated(anim.animations)
+    return out
+
+
+class Layers:
+    """The draw plan of one play: [("still", raster, fingerprints) | ("draw", mobs)]."""
+
+    def __init__(self, scene, display: list) -> None:
+        self.camera = scene.renderer.camera
+        movers = _animated(scene.animations)
+        for top in [*scene.mobjects, *scene.foreground_mobjects]:
+            for m in top.get_family():
+                if m.updaters:
+                    movers.update(id(x) for x in m.get_family())
+        movers.update(id(x) for top in scene.foreground_mobjects
+                      for x in top.get_family())
+        self.plan: list[tuple] = []
+        self.watch: list[tuple] = []  # (mobject, fingerprint) of every still one
+        run: list = []
+
+        def flush() -> None:
+            if len(run) >= MIN_RUN:
+                self.plan.append(("still", self._paint(run), None))
+                self.watch.extend((m, _fingerprint(m)) for m in run)
+            elif run:
+                self._draw_step(list(run))
+            run.clear()
+
+        for m in display:
+            if id(m) not in movers and isinstance(m, VMobject):
+                run.append(m)
+            else:
+                flush()
+                self._draw_step([m])
+        flush()
+        self.stills = sum(1 for step in self.plan if step[0] == "still")
+
+    def _draw_step(self, mobs: list) -> None:
+        if self.plan and self.plan[-1][0] == "draw":
+            self.plan[-1][1].extend(mobs)
+        else:
+            self.plan.append(("draw", mobs))
+
+    def _paint(self, run: list):
+        """The run painted once on a transparent canvas, and where it has ink."""
+        import cairo
+
+        cam = self.camera
+        layer = np.zeros_like(cam.pixel_array)
+        cam.display_multiple_vectorized_mobjects(run, layer)
+        cam.pixel_array_to_cairo_context.pop(id(layer), None)  # no leak per play
+        alpha = layer[..., 3]
+        rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+        if not len(rows):
+            return None
+        y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        surface = cairo.ImageSurface.create_for_data(
+            layer.data, cairo.FORMAT_ARGB32, layer.shape[1], layer.shape[0])
+        return surface, layer, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
+
+    def still_valid(self) -> bool:
+        return all(_fingerprint(m) == fp for m, fp in self.watch)
+
+    def draw(self, pixel_array) -> None:
+        cam = self.camera
+        ctx = cam.get_cairo_context(pixel_array)
+        for step in self.plan:
+            if step[0] == "draw":
+                shown = [m for m in step[1] if not _invisible(m)]
+                for kind, group in itertools.groupby(shown, cam.type_or_raise):
+                    cam.display_funcs[kind](list(group), pixel_array)
+            elif step[1] is not None:
+                surface, _, (x, y, w, h) = step[1]
+                ctx.save()
+                ctx.identity_matrix()
+                ctx.set_source_surface(surface, 0, 0)
+                ctx.rectangle(x, y, w, h)
+                ctx.fill()
+                ctx.restore()
+
+
+def install(scene) -> None:
+    """Make `scene` (Cairo) draw its frames through `Layers` where it pays."""
+    camera = scene.renderer.camera
+    capture = camera.capture_mobjects
+    state: dict = {"layers": None, "moving": None}
+
+    def begin_animations() -> None:
+        type(scene).begin_animations(scene)
+        state["layers"] = None
+        state["moving"] = scene.moving_mobjects
+        if scene.updaters or scene.renderer.skip_animations:
+            return
+        if scene.is_current_animation_frozen_frame():
+            return
+        if scene.duration * camera.frame_rate < MIN_FRAMES:
+            return
+        layers = Layers(scene, camera.get_mobjects_to_display(scene.moving_mobjects))
+        if layers.stills:
+            state["layers"] = layers
+
+    def capture_mobjects(mobjects, **kwargs) -> None:
+        layers = state["layers"]
+        plain = kwargs.get("include_submobjects", True) and set(kwargs) <= {
+            "include_submobjects"}
+        if layers is None or mobjects is not state["moving"] or not plain:
+            return capture(mobjects, **kwargs)
+        if not layers.still_valid():  # an updater changed a "still" mobject
+            state["layers"] = None
+            return capture(mobjects, **kwargs)
+        layers.draw(camera.pixel_array)
+        return None
+
+    def update_mobjects(dt: float) -> None:
+        # manim calls `update` on every member of every family each frame; a
+        # family with no updater does nothing, so only those with one are
+        # visited (found again whenever the scene's mobjects change).
+        key = tuple(map(id, scene.mobjects))
+        if state.get("key") != key or state.get("stale", True):
+            state["key"] = key
+            state["live"] = [m for m in scene.mobjects
+                             if any(x.updaters for x in m.get_family())]
+            state["stale"] = False
+        for mob in state["live"]:
+            mob.update(dt)
+
+    original_begin = begin_animations
+
+    def begin_animations_fresh() -> None:
+        state["stale"] = True  # updaters may have been added between plays
+        original_begin()
+
+    scene.begin_animations = begin_animations_fresh
+    scene.update_mobjects = update_mobjects
+    camera.capture_mobjects = capture_mobjects
