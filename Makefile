@@ -39,7 +39,8 @@ bench: setup
 	@$(PY) -m pip install -q -e '.[bench]' 2>&1 | grep -v "^WARNING: Location" || true
 	$(PY) benchmarks/core.py
 	$(PY) benchmarks/render_and_gate.py
-	$(PY) benchmarks/build.py
+	$(PY) benchmarks/render_floor.py
+	$(PY) benchmarks/build.py --quality-h
 	$(PY) benchmarks/startup.py
 
 clean:

@@ -44,8 +44,7 @@ def test_default_lesson_covers_the_chapter():
         "the AND gate must come as mp4, gif and a png still")
     assert any(f.values["gate"] == "XOR" for f in by_scene["and-gate"]), "XOR teaser"
     for f in ls.figures:
-        budget = 3_000_000 if f.name == "and-gate" else 2_000_000  # AND keeps 854x480
-        assert f.quality == "l" and f.gif_budget == budget, f.name
+        assert f.quality == "l" and f.gif_budget == 2_000_000, f.name  # every GIF
         if "mp4" in f.formats:
             assert "webm" in f.formats or "gif" in f.formats, (
                 f"{f.name}: a video for the web should come with a second format")
