@@ -27,6 +27,7 @@ $(STAMP): pyproject.toml | debian
 
 demo: setup
 	$(VENV)/bin/neuroanim build
+	$(VENV)/bin/neuroanim build neuroanim/lessons/chapter-3.toml -o renders/chapter-3
 
 test: setup
 	@scripts/setup-debian.sh $(DEB_BROWSER)

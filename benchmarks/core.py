@@ -2,7 +2,9 @@
 
 (a) in-process: record 10,000 AND epochs, then the output grid at 64x64 for 300
     epochs (target: median under 20 ms);
-(b) a whole process: `neuroanim train neuron -o x.json` (target: median under 0.3 s).
+(b) a whole process: `neuroanim train neuron -o x.json` (target: median under 0.3 s);
+(c) in-process: train the 2-4-1 network on XOR for 10,000 batch epochs (target:
+    median under 50 ms).
 Medians over repeated runs; pass --check to exit 1 when a target is missed.
 
     python benchmarks/core.py [--repeat 30] [--check]
@@ -22,9 +24,12 @@ from pathlib import Path
 
 from neuroanim import trajectory
 from neuroanim.core import output_grid, train_neuron
+from neuroanim.core.mlp import train_mlp
 
 TARGET_IN_PROCESS_MS = 20.0
 TARGET_PROCESS_S = 0.3
+TARGET_MLP_MS = 50.0
+MLP_FIGURE = "mlp H=4 10k epochs (< 50 ms)"
 
 
 Timing = tuple[list[float], list[float]]  # (wall ms, CPU ms) per run
@@ -61,6 +66,10 @@ def in_process(repeat: int) -> dict[str, Timing]:
         "both (target < 20 ms)": _times_ms(both, repeat),
         "train + dumps, 2,000 epochs": _times_ms(
             lambda: trajectory.dumps(train_neuron()), repeat
+        ),
+        # train_mlp("XOR", hidden=4, epochs=10000): the unrolled batch kernel
+        MLP_FIGURE: _times_ms(
+            lambda: train_mlp("XOR", hidden=4, epochs=10_000), repeat
         ),
     }
 
@@ -115,6 +124,8 @@ def main() -> int:
     both = statistics.median(figures["both (target < 20 ms)"][0])
     if both >= TARGET_IN_PROCESS_MS:
         missed.append("in-process")
+    if statistics.median(figures[MLP_FIGURE][0]) >= TARGET_MLP_MS:
+        missed.append("mlp")
     proc = statistics.median(figures["neuroanim train neuron -o"][0])
     if proc >= TARGET_PROCESS_S * 1e3:
         missed.append("whole process")

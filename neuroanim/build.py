@@ -714,6 +714,7 @@ def _entry(job: Job, result: dict, out_dir: Path) -> dict:
         "poster": extra.get("poster"),
         "notes": list(result.get("notes") or []),
         "title": fig.title,
+        "link": fig.link,
         # beyond the contract: change detection and scheduling
         "mtime_ns": st.st_mtime_ns,
         "sha256": file_sha256(path),

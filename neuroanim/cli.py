@@ -431,16 +431,22 @@ def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run) -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path),
                 default=Path("lesson.toml"))
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@click.option("--lesson", "which", default="chapter-2", show_default=True,
+              metavar="NAME", help="Which built-in lesson: chapter-2 or chapter-3 "
+                                   "(the preview of layers learning XOR).")
 @fail_cleanly
-def init_cmd(path: Path, force: bool) -> None:
-    """Write the built-in lesson to a commented lesson.toml, to edit and build.
+def init_cmd(path: Path, force: bool, which: str) -> None:
+    """Write a built-in lesson to a commented lesson.toml, to edit and build.
 
     \b
     Example:
       neuroanim init
       neuroanim init course/chapter-2.toml && neuroanim build course/chapter-2.toml
+      neuroanim init --lesson chapter-3 chapter-3.toml
     """
-    from .lesson import DEFAULT_TOML, default
+    from .lesson import builtin_text, loads
+
+    text = builtin_text(which)
 
     if path.is_dir():
         path = path / "lesson.toml"
@@ -448,13 +454,13 @@ def init_cmd(path: Path, force: bool) -> None:
         raise UserError(f"PATH: folder {path.parent} does not exist")
     try:
         with open(path, "w" if force else "x", encoding="utf-8") as fh:
-            fh.write(DEFAULT_TOML)
+            fh.write(text)
     except FileExistsError:
         raise UserError(f"PATH: {path} already exists; pass --force to overwrite it") from None
     except OSError as exc:
         raise UserError(f"PATH: cannot write {path}: {exc.strerror or exc}") from None
-    say(f"wrote {path} ({len(default().figures)} figures); "
-               f"build it with: neuroanim build {path}")
+    say(f"wrote {path} ({len(loads(text, which).figures)} figures); "
+        f"build it with: neuroanim build {path}")
 
 
 @main.command("new-scene")
@@ -514,6 +520,7 @@ def train() -> None:
     Example:
       neuroanim train descent --preset bouncy -o ball.json
       neuroanim train neuron --gate AND --epochs 2000 -o and.npz
+      neuroanim train mlp --gate XOR --hidden 2 -o xor.json
     """
 
 
@@ -545,6 +552,7 @@ def _train_option(p: Param):
 
 _DESCENT = {p.name: p for p in options.descent_params(multiple=False)}
 _NEURON = {p.name: p for p in options.neuron_params(trajectory=False)}
+_MLP = {p.name: p for p in options.mlp_params(trajectory=False)}
 _OUT = click.option("-o", "--output", "out", type=click.Path(path_type=Path),
                     metavar="PATH",
                     help="File to write: .json or .npz (replayable with "
@@ -615,6 +623,41 @@ def train_neuron(gate, lr, epochs, seed, mode, out) -> None:
     say(f"neuron on {run.gate}: loss {run.loss[0]:.4f} -> {run.loss[-1]:.4f} "
         f"after {run.epochs} epochs, w = ({w[0]:.3f}, {w[1]:.3f}), b = {b:.3f}, "
         f"accuracy {run.accuracy:.0%} ({run.status})", err=True)
+
+
+@train.command("mlp")
+@_train_option(_MLP["gate"])
+@_train_option(_MLP["hidden"])
+@_train_option(_MLP["lr"])
+@_train_option(_MLP["epochs"])
+@_train_option(_MLP["seed"])
+@_train_option(_MLP["mode"])
+@_OUT
+@fail_cleanly
+def train_mlp(gate, hidden, lr, epochs, seed, mode, out) -> None:
+    """Train a 2-H-1 sigmoid network on a logic gate with MSE and record every epoch.
+
+    \b
+    Example:
+      neuroanim train mlp --gate XOR -o xor.json
+      neuroanim train mlp --gate XOR --hidden 3 --mode per-example -o xor.npz
+    """
+    values = _values(_MLP, dict(gate=gate, hidden=hidden, lr=lr, epochs=epochs,
+                                seed=seed, mode=mode))
+    run = options.mlp_run(values)
+    _write_trajectory(run, out)
+    say(_mlp_summary(run, out), err=True)
+
+
+def _mlp_summary(run, out: Path | None = None) -> str:
+    """One line: the loss before and after, the settings, and whether it learned."""
+    right = int(run.right.sum())
+    verdict = "learned" if run.learned else "did not learn"
+    where = f" -> {out}" if out is not None else ""
+    return (f"mlp 2-{run.hidden_size}-1 on {run.gate}: loss {run.loss[0]:.4f} -> "
+            f"{run.loss[-1]:.4f} after {run.epochs} epochs ({run.mode}, lr "
+            f"{run.lr:g}, seed {run.seed}): {verdict} {run.gate}, {right} of 4 "
+            f"right{where}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -173,6 +173,17 @@ _TEXTS = ("figure", "scene", "format", "theme", "quality", "key", "made", "alt",
           "title", "sha256")
 
 
+def link_href_ok(href: str) -> bool:
+    """A relative URL (chapter-3/index.html, ../x.html#y) or http(s) address."""
+    if not href or any(c.isspace() or ord(c) < 32 for c in href) or "\\" in href:
+        return False
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", href)
+    if scheme:
+        return scheme.group(1).lower() in ("http", "https") and href.startswith(
+            scheme.group(1) + "://")
+    return not href.startswith("//")
+
+
 def entry_problem(name: object, entry: object) -> str | None:
     """Why a manifest record cannot be trusted as written by a build, or None.
 
@@ -209,6 +220,10 @@ def entry_problem(name: object, entry: object) -> str | None:
     opts = entry.get("options")
     if opts is not None and not isinstance(opts, dict):
         return "field 'options' is not an object"
+    link = entry.get("link")
+    if link is not None and not (isinstance(link, dict) and set(link) == {"text", "href"}
+                                 and all(isinstance(v, str) for v in link.values())):
+        return "field 'link' is not {text, href}"
     return None
 
 

@@ -28,13 +28,16 @@ BUILT_IN = "<built-in lesson>"
 DEFAULT_GIF_BUDGET = 2_000_000  # bytes; course pages load GIFs eagerly
 TOP_KEYS = ("title", "scenes", "defaults", "figure")
 DEFAULT_KEYS = ("formats", "themes", "quality", "fps", "resolution", "gif_budget")
-FIGURE_KEYS = ("name", "scene", "title", "options", *DEFAULT_KEYS)
+FIGURE_KEYS = ("name", "scene", "title", "link", "options", *DEFAULT_KEYS)
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MIN_GIF_BUDGET = 10_000  # bytes; no lesson GIF fits in less
 RESERVED = {"manifest.json", "index.html", ".neuroanim.lock"}
 
 # The built-in lesson is a lesson file like any author's, shipped as package data.
 BUILT_IN_FILE = Path(str(resources.files("neuroanim") / "lessons" / "chapter-2.toml"))
+# The built-in lessons `neuroanim init --lesson NAME` writes; chapter-2 is the default.
+LESSONS = {name: BUILT_IN_FILE.with_name(f"{name}.toml")
+           for name in ("chapter-2", "chapter-3")}
 DEFAULT_TOML = BUILT_IN_FILE.read_text(encoding="utf-8")
 
 
@@ -79,6 +82,7 @@ class Figure:
     resolution: tuple[int, int] | None
     gif_budget: int
     outputs: tuple[Output, ...] = field(default=())
+    link: dict | None = None  # {"text", "href"}: where the page points from it
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,14 @@ def output_name(figure: str, theme: str, fmt: str) -> str:
 def default() -> Lesson:
     """The built-in lesson (chapter 2), from the same text `neuroanim init` writes."""
     return loads(DEFAULT_TOML, BUILT_IN)
+
+
+def builtin_text(name: str) -> str:
+    """The text of built-in lesson `name` (UserError naming the choices)."""
+    if name not in LESSONS:
+        raise UserError(f"--lesson: {name!r} is not a built-in lesson; choose from "
+                        f"{', '.join(LESSONS)}")
+    return LESSONS[name].read_text(encoding="utf-8")
 
 
 def load(path, scene_dirs=()) -> Lesson:
@@ -237,6 +249,7 @@ class _Checker:
         title = raw.get("title")
         if title is not None and not isinstance(title, str):
             self.bad(f"{where}: title", "must be text")
+        link = self.link(where, raw.get("link"))
         s = self.settings(where, raw, base)
         values, options = self.options(where, spec, raw.get("options", {}))
         if spec is None or values is None or not isinstance(name, str):
@@ -255,7 +268,21 @@ class _Checker:
         if len(self.problems) > before:
             return None
         return Figure(name=name, scene=scene, title=title, values=values,
-                      options=options, outputs=tuple(outputs), **s)
+                      options=options, outputs=tuple(outputs), link=link, **s)
+
+    def link(self, where: str, raw) -> dict | None:
+        """`link = { text = "...", href = "..." }`: a relative URL or http(s)."""
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or set(raw) != {"text", "href"} or not all(
+                isinstance(v, str) and v.strip() for v in raw.values()):
+            self.bad(f"{where}: link", 'must be { text = "...", href = "..." }')
+            return None
+        if not files.link_href_ok(raw["href"]):
+            self.bad(f"{where}: link", f"href {raw['href']!r} must be a relative URL "
+                     "or an http(s) address")
+            return None
+        return {"text": raw["text"], "href": raw["href"]}
 
     def check_files(self, fig: Figure, written: dict) -> None:
         """Every file the figure writes (outputs, posters, captions) is its own.

@@ -1,15 +1,16 @@
 """Options shared by scenes that replay the same kind of run, and `train`'s own.
 
-A neuron run and a descent run are asked for the same way everywhere: by a
-scene's card, by `neuroanim train`, by an author's scene. Declaring the
-options and the run they produce once here keeps their names, ranges and
-messages identical. numpy only.
+A neuron run, a two-layer network's run (mlp) and a descent run are asked for
+the same way everywhere: by a scene's card, by `neuroanim train`, by an
+author's scene. Declaring the options and the run they produce once here keeps
+their names, ranges and messages identical. numpy only.
 """
 
 from __future__ import annotations
 
 from . import core
 from . import trajectory as traj_io
+from .core import mlp
 from .errors import UserError
 from .params import Param
 
@@ -18,6 +19,7 @@ from .params import Param
 # so the first-half scenes can show it from a real run. It learns AND like seed 0.
 LESSON_SEED = 36
 NEURON_FILE_DECIDES = ("gate", "lr", "epochs", "seed", "mode")
+MLP_FILE_DECIDES = ("gate", "hidden", "lr", "epochs", "seed", "mode")
 DESCENT_FILE_DECIDES = ("lr", "preset", "landscape", "w0", "steps")
 
 
@@ -50,6 +52,44 @@ def neuron_run(values: dict) -> core.NeuronRun:
         return core.train_neuron(
             values["gate"], lr=values["lr"], epochs=int(values["epochs"]),
             seed=int(values["seed"]), mode=values["mode"],
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+# ----------------------------------------------------------------------- mlp
+def mlp_params(seed: int = mlp.DEFAULT_SEED, trajectory: bool = True) -> tuple[Param, ...]:
+    """gate, hidden, lr, epochs, seed, mode (and `trajectory`, a file to replay)."""
+    ps = [
+        Param("gate", "choice", "XOR", "logic gate the network learns",
+              choices=core.GATES),
+        Param("hidden", "int", mlp.DEFAULT_HIDDEN, "neurons in the hidden layer",
+              low=mlp.MIN_HIDDEN, high=mlp.MAX_HIDDEN),
+        Param("lr", "float", mlp.DEFAULT_LR, "learning rate", low=0, low_open=True,
+              high=1000),
+        Param("epochs", "int", mlp.DEFAULT_EPOCHS, "training epochs", low=1,
+              high=mlp.MAX_EPOCHS),
+        Param("seed", "int", seed, "seed of the random initial weights", low=0,
+              high=2**32 - 1),
+        Param("mode", "choice", "batch", "one update per epoch (batch) or per example",
+              choices=mlp.MODES),
+    ]
+    if trajectory:
+        ps.append(Param("trajectory", "path", None,
+                        "replay a network file (.json or .npz) from `neuroanim train "
+                        "mlp` instead of training"))
+    return tuple(ps)
+
+
+def mlp_run(values: dict) -> mlp.MLPRun:
+    """The network run the options ask for: loaded from a file, or trained now."""
+    if values.get("trajectory"):
+        return traj_io.load(values["trajectory"], expect="mlp")
+    try:
+        return mlp.train_mlp(
+            values["gate"], hidden=int(values["hidden"]), lr=values["lr"],
+            epochs=int(values["epochs"]), seed=int(values["seed"]),
+            mode=values["mode"],
         )
     except ValueError as exc:
         raise UserError(str(exc)) from None

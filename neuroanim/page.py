@@ -249,10 +249,16 @@ def _section(out_dir: Path, fig: str, items: list[tuple[str, dict]],
     sub = f"<code>{_a(fig)}</code> · scene <code>{scene}</code>"
     sub += f" · {_a(opts)}" if opts else ""
     alt = first.get("alt") or ""
+    link = first.get("link")
+    nxt = ""
+    if isinstance(link, dict) and files.link_href_ok(str(link.get("href", ""))):
+        nxt = (f'<p class="next"><a href="{_a(link["href"])}">{_a(link["text"])}'
+               " →</a></p>")
     section = (
         f'<section class="figure" id="{_a(anchor)}"><h2>{_a(title)}</h2>'
         f'<p class="sub">{sub}</p>'
         + (f'<p class="alt"><strong>Alt text</strong> {_a(alt)}</p>' if alt else "")
+        + nxt
         + '<div class="outputs">'
         + "".join(_tile(out_dir, n, e) for n, e in items) + "</div>"
         + _embed(items, ids) + "</section>")

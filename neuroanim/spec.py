@@ -138,11 +138,12 @@ class SceneSpec:
 def trajectories(data: Any) -> list[Any]:
     """Every trajectory inside a scene's data, in field order (for keys)."""
     from .core import Descent, NeuronRun
+    from .core.mlp import MLPRun
 
     out: list[Any] = []
 
     def walk(v: Any) -> None:
-        if isinstance(v, Descent | NeuronRun):
+        if isinstance(v, Descent | NeuronRun | MLPRun):
             out.append(v)
         elif isinstance(v, list | tuple):
             for x in v:

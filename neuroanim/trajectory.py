@@ -10,6 +10,9 @@ story the maths does not support. Files may come from anyone, so their size is
 checked before anything is parsed or decompressed. CSV is written for
 spreadsheets only: it lacks the settings (lr, gate, seed, order, landscape) that
 the checks need, so it is never read back.
+
+Three kinds: a descent (`neuroanim.descent/1`), a neuron (`neuroanim.neuron/1`)
+and a two-layer network (`neuroanim.mlp/1`), each checked by its own maths.
 """
 
 from __future__ import annotations
@@ -28,14 +31,17 @@ from pathlib import Path
 import numpy as np
 
 from . import files
-from .core import Descent, NeuronRun, get_landscape
+from .core import Descent, NeuronRun, get_landscape, mlp
 from .core.datasets import GATES, INPUTS, gate_data
+from .core.decision import verdicts
 from .core.descent import STATUSES, classify, settled_step
-from .core.neuron import MAX_EPOCHS, MODES, predict_and_grad
+from .core.mlp import MLPRun
+from .core.neuron import MAX_EPOCHS, MODES, predict_and_grad, sigmoid
 from .errors import UserError
 
 DESCENT_SCHEMA = "neuroanim.descent/1"
 NEURON_SCHEMA = "neuroanim.neuron/1"
+MLP_SCHEMA = "neuroanim.mlp/1"
 CURVE_POINTS = 241
 FORMATS = (".json", ".npz", ".csv")  # what `save` writes
 REPLAYABLE = (".json", ".npz")  # what `load` reads: CSV is an export only
@@ -49,21 +55,27 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
 # .npz 12.0 MB). An epoch adds to the JSON at most 11 floats of <= 24 characters
 # plus separators (< 300 bytes) and 19 values (11 floats, 4 order entries, 4 row
 # arrays); to the .npz 11 float64 and 4 int64 (120 bytes). The value cap bounds
-# what json.loads builds, which a file of "[]," would make 20x its size.
+# what json.loads builds, which a file of "[]," would make 20x its size. An mlp
+# run is held to fewer epochs (`mlp.MAX_EPOCHS`) so that its largest file, at
+# H = 8 (per epoch 70 floats, about 1430 bytes and 92 values of JSON, 592 bytes of
+# .npz), fits the same caps with the same room: measured at 20k epochs, JSON
+# 28.5 MB holding 1.84M values, .npz 11.8 MB.
 MAX_JSON_BYTES = 4 * 300 * MAX_EPOCHS  # 120 MB
 MAX_JSON_VALUES = 4 * 20 * MAX_EPOCHS  # 8M commas and brackets
 MAX_NPZ_BYTES = 4 * 128 * MAX_EPOCHS  # 51.2 MB, on disk and decompressed
-_NPZ_DIRECTORY_BYTES = 1 << 16  # a real one lists 17 members in ~2 kB
-# The .npz member names `_npz_bytes` writes, both kinds of trajectory together.
+_NPZ_DIRECTORY_BYTES = 1 << 16  # a real one lists at most 19 members in ~2 kB
+# The .npz member names `_npz_bytes` writes, every kind of trajectory together,
+# and the most one kind writes (an mlp 19, a neuron 17, a descent 16).
 _NPZ_NAMES = frozenset(
     "schema landscape landscape_formula landscape_w_min landscape_w_range lr w0 "
     "steps tol status converged_step curve_w curve_loss w loss grad "
     "gate epochs seed mode accuracy inputs targets b predictions grad_w grad_b "
-    "order".split()
+    "order hidden_size w1 b1 w2 b2 hidden".split()
 )
+_NPZ_MAX_MEMBERS = 19
 _NPY_KINDS = "biufcUS"  # numbers and text; never objects, records or dates
 
-Trajectory = Descent | NeuronRun
+Trajectory = Descent | NeuronRun | MLPRun
 
 
 class TrajectoryError(UserError):
@@ -135,7 +147,39 @@ def to_dict(traj: Trajectory) -> dict:
             "grad_b": traj.grad_b.tolist(),
             "order": traj.order.tolist(),
         }
+    if isinstance(traj, MLPRun):
+        return {
+            "schema": MLP_SCHEMA,
+            "gate": traj.gate,
+            "hidden_size": traj.hidden_size,
+            "lr": traj.lr,
+            "epochs": traj.epochs,
+            "seed": traj.seed,
+            "mode": traj.mode,
+            "status": _mlp_status(traj),
+            "accuracy": _mlp_accuracy(traj),
+            "inputs": traj.inputs.tolist(),
+            "targets": traj.targets.tolist(),
+            "w1": traj.w1.tolist(),
+            "b1": traj.b1.tolist(),
+            "w2": traj.w2.tolist(),
+            "b2": traj.b2.tolist(),
+            "loss": traj.loss.tolist(),
+            "hidden": traj.hidden.tolist(),
+            "predictions": traj.predictions.tolist(),
+            "order": traj.order.tolist(),
+        }
     raise TypeError(f"not a trajectory: {type(traj).__name__}")
+
+
+def _mlp_accuracy(run: MLPRun) -> float:
+    """Share of the four examples the final network gets right, by `verdicts`."""
+    return float(np.mean(verdicts(run.predictions[-1], run.targets)))
+
+
+def _mlp_status(run: MLPRun) -> str:
+    """`learned` when every final output is on its target's side of 0.5."""
+    return "learned" if run.learned else "failed"
 
 
 def digest(traj: Trajectory) -> str:
@@ -252,10 +296,16 @@ def _agrees(path, name, got, want, what: str, offset: int = 0) -> None:
         )
 
 
+def _a(kind: str) -> str:
+    """The kind with its article: a neuron, a descent, an mlp (said em-el-pee)."""
+    return f"an {kind}" if kind == "mlp" else f"a {kind}"
+
+
 def from_dict(doc: dict, path=None, expect: str | None = None) -> Trajectory:
     """Validate a parsed document and rebuild its trajectory.
 
-    `expect` ("descent" or "neuron") rejects the other kind with a clear message.
+    `expect` ("descent", "neuron" or "mlp") rejects the other kinds with a clear
+    message.
     """
     if not isinstance(doc, dict):
         raise TrajectoryError(
@@ -264,20 +314,25 @@ def from_dict(doc: dict, path=None, expect: str | None = None) -> Trajectory:
     schema = _field(doc, "schema", path)
     if isinstance(schema, np.ndarray):
         schema = schema.item()
-    kinds = {DESCENT_SCHEMA: "descent", NEURON_SCHEMA: "neuron"}
+    kinds = {DESCENT_SCHEMA: "descent", NEURON_SCHEMA: "neuron", MLP_SCHEMA: "mlp"}
     if not isinstance(schema, str) or schema not in kinds:
         raise TrajectoryError(
             path,
             "schema",
-            f"is {_shown(schema)}, expected {DESCENT_SCHEMA} or {NEURON_SCHEMA}",
+            f"is {_shown(schema)}, expected {DESCENT_SCHEMA}, {NEURON_SCHEMA} "
+            f"or {MLP_SCHEMA}",
         )
     kind = kinds[schema]
     if expect is not None and kind != expect:
         raise TrajectoryError(
-            path, "schema", f"is a {kind} trajectory; this needs a {expect} trajectory"
+            path,
+            "schema",
+            f"is {_a(kind)} trajectory; this needs {_a(expect)} trajectory",
         )
     if kind == "descent":
         return _descent_from(doc, path)
+    if kind == "mlp":
+        return _mlp_from(doc, path)
     return _neuron_from(doc, path)
 
 
@@ -372,6 +427,27 @@ def _descent_from(doc, path) -> Descent:
     )
 
 
+def _truth_table(doc, path, gate: str) -> tuple[np.ndarray, np.ndarray]:
+    """inputs (4, 2) and targets (4,), which must be `gate`'s truth table."""
+    x = _array(doc, "inputs", path, (4, 2))
+    y = _array(doc, "targets", path, (4,))
+    if not np.array_equal(x, INPUTS):
+        raise TrajectoryError(
+            path, "inputs", f"must be the truth-table rows {INPUTS.tolist()}"
+        )
+    if not np.array_equal(y, gate_data(gate)[1]):
+        raise TrajectoryError(path, "targets", f"are not {gate}'s truth table")
+    return x, y
+
+
+def _orders(doc, path, epochs: int) -> np.ndarray:
+    """order (epochs, 4), each row a permutation of 0..3."""
+    order = _array(doc, "order", path, (epochs, 4), dtype=np.int64)
+    if not np.all(np.sort(order, axis=1) == np.arange(4)):
+        raise TrajectoryError(path, "order", "rows must each hold 0, 1, 2, 3 once")
+    return order
+
+
 def _neuron_from(doc, path) -> NeuronRun:
     epochs = _number(doc, "epochs", path, integer=True, low=1)
     if epochs > MAX_EPOCHS:
@@ -381,17 +457,8 @@ def _neuron_from(doc, path) -> NeuronRun:
     mode = _text(doc, "mode", path, MODES)
     lr = _number(doc, "lr", path, positive=True)
     seed = _number(doc, "seed", path, integer=True, low=0)
-    x = _array(doc, "inputs", path, (4, 2))
-    y = _array(doc, "targets", path, (4,))
-    if not np.array_equal(x, INPUTS):
-        raise TrajectoryError(
-            path, "inputs", f"must be the truth-table rows {INPUTS.tolist()}"
-        )
-    if not np.array_equal(y, gate_data(gate)[1]):
-        raise TrajectoryError(path, "targets", f"are not {gate}'s truth table")
-    order = _array(doc, "order", path, (epochs, 4), dtype=np.int64)
-    if not np.all(np.sort(order, axis=1) == np.arange(4)):
-        raise TrajectoryError(path, "order", "rows must each hold 0, 1, 2, 3 once")
+    x, y = _truth_table(doc, path, gate)
+    order = _orders(doc, path, epochs)
     w = _array(doc, "w", path, (t, 2))
     b = _array(doc, "b", path, (t,))
     p = _array(doc, "predictions", path, (t, 4))
@@ -456,6 +523,119 @@ def _replay_epochs(w, b, x, y, lr, order):
         _, gw, gb = predict_and_grad(w, b, x[i][:, None, :], y[i][:, None])
         w, b = w - lr * gw, b - lr * gb  # (E, 2), (E,)
     return w, b
+
+
+def _mlp_from(doc, path) -> MLPRun:
+    epochs = _number(doc, "epochs", path, integer=True, low=1)
+    if epochs > mlp.MAX_EPOCHS:
+        raise TrajectoryError(
+            path, "epochs", f"is {epochs}, more than {mlp.MAX_EPOCHS}"
+        )
+    size = _number(doc, "hidden_size", path, integer=True, low=mlp.MIN_HIDDEN)
+    if size > mlp.MAX_HIDDEN:
+        raise TrajectoryError(
+            path, "hidden_size", f"is {size}, more than {mlp.MAX_HIDDEN}"
+        )
+    t = epochs + 1
+    gate = _text(doc, "gate", path, GATES)
+    mode = _text(doc, "mode", path, MODES)
+    lr = _number(doc, "lr", path, positive=True)
+    seed = _number(doc, "seed", path, integer=True, low=0)
+    x, y = _truth_table(doc, path, gate)
+    order = _orders(doc, path, epochs)
+    w1 = _array(doc, "w1", path, (t, size, 2))
+    b1 = _array(doc, "b1", path, (t, size))
+    w2 = _array(doc, "w2", path, (t, size))
+    b2 = _array(doc, "b2", path, (t,))
+    hidden = _array(doc, "hidden", path, (t, 4, size))
+    p = _array(doc, "predictions", path, (t, 4))
+    loss = _array(doc, "loss", path, (t,))
+
+    # Every recorded number must follow from the weights and the update rule.
+    h_true, p_true = mlp.forward(w1, b1, w2, b2, x)  # (T, 4, H), (T, 4)
+    _agrees(path, "hidden", hidden, h_true, "sigmoid(W1 x + b1)")
+    _agrees(path, "predictions", p, p_true, "sigmoid(w2 . h + b2)")
+    _agrees(path, "loss", loss, np.mean((p_true - y) ** 2, axis=1), "the MSE")
+    state = (w1[:-1], b1[:-1], w2[:-1], b2[:-1])
+    if mode == "batch":
+        nxt = _mlp_step(*state, x, y, lr)
+    else:
+        nxt = _mlp_replay_epochs(*state, x, y, lr, order)
+    for name, got, want in zip(
+        ("w1", "b1", "w2", "b2"), (w1[1:], b1[1:], w2[1:], b2[1:]), nxt, strict=True
+    ):
+        _agrees(path, name, got, want, "the update from the epoch before", 1)
+
+    run = MLPRun(
+        gate=gate,
+        hidden_size=size,
+        lr=lr,
+        epochs=epochs,
+        seed=seed,
+        mode=mode,
+        inputs=x,
+        targets=y,
+        w1=w1,
+        b1=b1,
+        w2=w2,
+        b2=b2,
+        loss=loss,
+        hidden=hidden,
+        predictions=p,
+        order=order,
+    )
+    status = _text(doc, "status", path, ("learned", "failed"))
+    if status != _mlp_status(run):
+        raise TrajectoryError(
+            path,
+            "status",
+            f"is {status!r} but the final predictions say {_mlp_status(run)!r}",
+        )
+    if "accuracy" in doc and _number(doc, "accuracy", path) != _mlp_accuracy(run):
+        raise TrajectoryError(
+            path,
+            "accuracy",
+            f"is {_shown(doc['accuracy'])} but the final predictions give "
+            f"{_mlp_accuracy(run)!r}",
+        )
+    return run
+
+
+def _mlp_grad(w1, b1, w2, b2, x, y):
+    """`mlp.forward_and_grad`'s gradient at every state at once.
+
+    The same backpropagation with leading axes: w1 (..., H, 2), b1 (..., H),
+    w2 (..., H), b2 (...), with the rows x (N, 2), y (N,) shared by every
+    state or each state's own, x (..., N, 2), y (..., N). Returns dL/dW1
+    (..., H, 2), dL/db1 (..., H), dL/dw2 (..., H), dL/db2 (...). Matrix
+    products, not einsum: a 10,000-epoch replay stays a few milliseconds.
+    """
+    h = sigmoid(x @ np.swapaxes(w1, -1, -2) + b1[..., None, :])  # (..., N, H)
+    p = sigmoid((h @ w2[..., :, None])[..., 0] + b2[..., None])  # (..., N)
+    dz = 2.0 / p.shape[-1] * (p - y) * p * (1.0 - p)  # (..., N): dL/dz
+    gw2 = (dz[..., None, :] @ h)[..., 0, :]  # (..., H)
+    da = dz[..., :, None] * w2[..., None, :] * h * (1.0 - h)  # (..., N, H)
+    gw1 = np.swapaxes(da, -1, -2) @ x  # (..., H, 2)
+    return gw1, da.sum(axis=-2), gw2, dz.sum(axis=-1)
+
+
+def _mlp_step(w1, b1, w2, b2, x, y, lr):
+    """theta - lr * dL/dtheta for every state at once (`_mlp_grad`)."""
+    g = _mlp_grad(w1, b1, w2, b2, x, y)
+    return tuple(v - lr * gv for v, gv in zip((w1, b1, w2, b2), g, strict=True))
+
+
+def _mlp_replay_epochs(w1, b1, w2, b2, x, y, lr, order):
+    """One per-example epoch from every recorded state at once.
+
+    Step k of every epoch at once: each state takes the gradient of its own
+    example's squared error (N = 1), as `_replay_epochs` does for a neuron.
+    """
+    state = (w1, b1, w2, b2)
+    for k in range(4):
+        i = order[:, k]  # (E,)
+        state = _mlp_step(*state, x[i][:, None, :], y[i][:, None], lr)
+    return state
 
 
 # -------------------------------------------------------------------- npz and csv
@@ -588,11 +768,11 @@ def _check_zip_directory(path: Path, fh, size: int) -> None:
 def _read_members(path: Path, zf: zipfile.ZipFile) -> dict[str, np.ndarray]:
     """Names and zip sizes, then every .npy header, then (all passed) the data."""
     infos = zf.infolist()
-    if len(infos) > len(_NPZ_NAMES):
+    if len(infos) > _NPZ_MAX_MEMBERS:
         raise TrajectoryError(
             path,
             None,
-            f"holds {len(infos)} members, more than a trajectory's {len(_NPZ_NAMES)}",
+            f"holds {len(infos)} members, more than a trajectory's {_NPZ_MAX_MEMBERS}",
         )
     names = [i.filename.removesuffix(".npy") for i in infos]
     for info, name in zip(infos, names, strict=True):
@@ -697,6 +877,20 @@ def _csv_text(traj: Trajectory) -> str:
     if isinstance(traj, Descent):
         wr.writerow(["step", "w", "loss", "grad"])
         cols = np.column_stack([traj.w, traj.loss, traj.grad])  # (T, 3)
+    elif isinstance(traj, MLPRun):
+        wr.writerow(_mlp_csv_header(traj.hidden_size))
+        t = traj.epochs + 1
+        cols = np.column_stack(
+            [
+                traj.w1.reshape(t, -1),  # w1_j_k: hidden neuron j's weight on x_k
+                traj.b1,
+                traj.w2,
+                traj.b2,
+                traj.loss,
+                np.swapaxes(traj.hidden, 1, 2).reshape(t, -1),  # h{j}_{x1}{x2}
+                traj.predictions,
+            ]
+        )  # (T, 8H + 6)
     else:
         wr.writerow(
             [
@@ -720,6 +914,22 @@ def _csv_text(traj: Trajectory) -> str:
     for t, row in enumerate(cols.tolist()):
         wr.writerow([t, *(repr(v) for v in row)])  # Python floats: shortest exact text
     return buf.getvalue()
+
+
+def _mlp_csv_header(size: int) -> list[str]:
+    """epoch, w1_j_k, b1_j, w2_j, b2, loss, hj_00..hj_11, p00..p11 (j from 1)."""
+    js = range(1, size + 1)
+    rows = ("00", "01", "10", "11")
+    return [
+        "epoch",
+        *(f"w1_{j}_{k}" for j in js for k in (1, 2)),
+        *(f"b1_{j}" for j in js),
+        *(f"w2_{j}" for j in js),
+        "b2",
+        "loss",
+        *(f"h{j}_{r}" for j in js for r in rows),
+        *(f"p{r}" for r in rows),
+    ]
 
 
 def encode(traj: Trajectory, suffix: str) -> bytes:
