@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import shutil
 import sys
@@ -633,13 +634,19 @@ def describe(path: Path, captions: Path | None = None) -> RenderResult:
         with Image.open(path) as im:
             w, h = im.size
             frames = getattr(im, "n_frames", 1)
-            total_ms = 0
+            delays = []
             if fmt == "gif":
                 for i in range(frames):
                     im.seek(i)
-                    total_ms += im.info.get("duration", 0)
-        duration = total_ms / 1000.0
+                    delays.append(int(im.info.get("duration", 0)))
+        duration = sum(delays) / 1000.0
         fps = frames / duration if duration else 0.0
+        if delays and all(delays):
+            # gifsicle merges a frame that does not change into its predecessor's
+            # delay: the rate is the common step of the delays, and the frames
+            # are what a player shows at that rate
+            step = math.gcd(*delays)
+            fps, frames = 1000.0 / step, sum(delays) // step
         return RenderResult(path, fmt, size, w, h, round(fps, 3), frames,
                             round(duration, 3), captions)
     import av

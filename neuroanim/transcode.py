@@ -21,57 +21,24 @@ def gif_from_video(video: Path, gif: Path, *, fps: float,
 
     manim 0.22 builds its palette and then hands the encoder `rgb8`, a fixed
     3-3-2 palette: colours shift and every flat background is dithered into
-    noise, so its GIFs come out ~30x larger. Here the palettegen/paletteuse
-    output stays `pal8`; frames are resampled to `fps` (exact centisecond delays
-    when 100/fps is whole) and scaled with Lanczos to `size`.
+    noise, so its GIFs come out ~30x larger. Here palettegen reads every frame
+    first (`PaletteStats`), then `gif_with_palette` maps them onto it, both
+    streaming: frames are resampled to `fps` (exact centisecond delays when
+    100/fps is whole) and scaled with Lanczos to `size`.
     """
     import av
 
-    video, gif = Path(video), Path(gif)
-    rate = Fraction(fps).limit_denominator(1000)
-    tmp = files.temp_beside(gif)
-    try:
-        with av.open(str(video)) as inp:
-            ist = inp.streams.video[0]
-            w, h = size or (ist.codec_context.width, ist.codec_context.height)
-            graph = av.filter.Graph()
-            chain = [graph.add_buffer(template=ist),
-                     graph.add("fps", f"fps={rate}"),
-                     graph.add("scale", f"{w}:{h}:flags=lanczos"),
-                     graph.add("split")]
-            for a, b in itertools.pairwise(chain):
-                a.link_to(b)
-            palette = graph.add("palettegen", PALETTEGEN)
-            use = graph.add("paletteuse", PALETTEUSE)
-            sink = graph.add("buffersink")
-            chain[-1].link_to(palette, 0, 0)
-            chain[-1].link_to(use, 1, 0)
-            palette.link_to(use, 0, 1)
-            use.link_to(sink)
-            graph.configure()
-            for frame in inp.decode(ist):
-                graph.push(frame)
-            graph.push(None)
-            with av.open(str(tmp), "w", format="gif") as out:
-                ost = out.add_stream("gif", rate=rate)
-                ost.width, ost.height, ost.pix_fmt = w, h, "pal8"
-                n = 0
-                while True:
-                    try:
-                        frame = graph.pull()
-                    except (av.error.EOFError, av.error.BlockingIOError):
-                        break
-                    frame.pts, frame.time_base = n, 1 / rate
-                    n += 1
-                    out.mux(ost.encode(frame))
-                out.mux(ost.encode())
-        if n == 0:
-            raise UserError(f"{video}: no video frames to make a GIF from")
-        os.chmod(tmp, 0o666 & ~files.umask())
-        os.replace(tmp, gif)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return gif
+    video = Path(video)
+    with av.open(str(video)) as inp:
+        ist = inp.streams.video[0]
+        w, h = ist.codec_context.width, ist.codec_context.height
+        stats = PaletteStats(w, h)
+        for frame in inp.decode(ist):
+            stats.push(frame.reformat(format="rgba"))
+    palette = stats.close()
+    if palette is None:
+        raise UserError(f"{video}: no video frames to make a GIF from")
+    return gif_with_palette(video, gif, palette, fps=fps, size=size)
 
 
 PALETTEGEN = "stats_mode=full"

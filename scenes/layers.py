@@ -74,27 +74,26 @@ def contour_segments(grid: np.ndarray, level: float = 0.5, lo: float = LO,
         t = (level - vp) / (vq - vp)
         return (p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1]))
 
-    for i in range(r - 1):
-        for j in range(r - 1):
-            corners = [(i, j), (i, j + 1), (i + 1, j + 1), (i + 1, j)]  # tl tr br bl
-            flags = [above[a, b] for a, b in corners]
-            if all(flags) or not any(flags):
-                continue
-            pts = [(xs[b], ys[a]) for a, b in corners]
-            vals = [grid[a, b] for a, b in corners]
-            hits = []
-            for k in range(4):
-                m = (k + 1) % 4
-                if flags[k] != flags[m]:
-                    hits.append(cross(pts[k], pts[m], vals[k], vals[m]))
-            if len(hits) == 2:
-                out.append((hits[0], hits[1]))
-            elif len(hits) == 4:  # a saddle: pair by the centre's side
-                centre = float(np.mean(vals)) > level
-                if centre == flags[0]:
-                    out += [(hits[0], hits[1]), (hits[2], hits[3])]
-                else:
-                    out += [(hits[3], hits[0]), (hits[1], hits[2])]
+    count = (above[:-1, :-1].astype(int) + above[:-1, 1:] + above[1:, 1:]
+             + above[1:, :-1])  # corners above the level, per cell
+    for i, j in zip(*np.nonzero((count > 0) & (count < 4)), strict=True):  # cells it crosses
+        corners = [(i, j), (i, j + 1), (i + 1, j + 1), (i + 1, j)]  # tl tr br bl
+        flags = [above[a, b] for a, b in corners]
+        pts = [(xs[b], ys[a]) for a, b in corners]
+        vals = [grid[a, b] for a, b in corners]
+        hits = []
+        for k in range(4):
+            m = (k + 1) % 4
+            if flags[k] != flags[m]:
+                hits.append(cross(pts[k], pts[m], vals[k], vals[m]))
+        if len(hits) == 2:
+            out.append((hits[0], hits[1]))
+        elif len(hits) == 4:  # a saddle: pair by the centre's side
+            centre = float(np.mean(vals)) > level
+            if centre == flags[0]:
+                out += [(hits[0], hits[1]), (hits[2], hits[3])]
+            else:
+                out += [(hits[3], hits[0]), (hits[1], hits[2])]
     return out
 
 

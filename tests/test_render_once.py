@@ -173,3 +173,65 @@ def test_an_updater_changing_a_still_mobject_is_caught():
     dot.set_fill(opacity=0.0)
     assert raster._fingerprint(dot) != before
     assert raster._invisible(dot.set_stroke(width=0))
+
+
+class ShrinkingGifs:
+    """A `render_at` whose attempts weigh pixels x frames x (1 - lossy/100)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, fps, size, path, lossy=0):
+        self.calls.append((fps, size, lossy))
+        Path(path).write_bytes(b"G" * int(size[0] * size[1] * fps / 40
+                                          * (1 - lossy / 100)))
+        return rd.RenderResult(Path(path), "gif", Path(path).stat().st_size,
+                               *size, fps, int(fps), 1.0)
+
+
+def test_the_gif_ladder_compresses_before_it_drops_rate_or_size(tmp_path, monkeypatch):
+    from neuroanim import gif
+
+    monkeypatch.setattr(gif, "lossy_available", lambda: True)
+    full = 640 * 360 * 20 / 40
+    fake = ShrinkingGifs()
+    res, notes = gif.fit_gif(fake, tmp_path / "a.gif", width=640, height=360, fps=20,
+                             budget=int(full * 0.72))
+    assert fake.calls == [(20, (640, 360), 0), (20, (640, 360), 30)], fake.calls
+    assert res.width == 640 and res.fps == 20 and "lossy compression 30" in notes[0]
+    fake = ShrinkingGifs()
+    gif.fit_gif(fake, tmp_path / "b.gif", width=640, height=360, fps=20,
+                budget=int(full * 0.6))
+    assert fake.calls == [(20, (640, 360), 0), (20, (640, 360), 30),
+                          (20, (640, 360), 60)], fake.calls
+    # out of reach of compression (it leaves 0.59 at best): the rate drops
+    # without trying it, and at 10 fps the palette alone is out of reach too
+    fake = ShrinkingGifs()
+    gif.fit_gif(fake, tmp_path / "c.gif", width=640, height=360, fps=20,
+                budget=int(full * 0.33))
+    assert fake.calls[:2] == [(20, (640, 360), 0), (10, (640, 360), 30)], fake.calls
+
+
+@pytest.mark.render
+def test_gifsicle_makes_a_real_gif_smaller_and_keeps_its_frames(tmp_path):
+    from neuroanim import gif
+
+    assert gif.lossy_available(), "gifsicle is part of the set-up"
+    done = pipeline.make("and-gate", {"epochs": 300}, fmt="gif", fps=10,
+                         resolution=SIZE, out=tmp_path / "a.gif", budget=0)
+    small = gif.compress(done.result.path, tmp_path / "b.gif", 30)
+    before, after = rd.describe(done.result.path), rd.describe(small)
+    assert after.bytes < 0.9 * before.bytes, (before.bytes, after.bytes)
+    # gifsicle may merge a frame that does not change into the one before (a
+    # longer delay): the same rate, length and pictures for a player
+    assert (after.frames, after.fps, after.width, after.duration) == (
+        before.frames, before.fps, before.width, before.duration)
+    a = frames(done.result.path)
+    with Image.open(small) as im:
+        shown = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            shown += [np.asarray(im.convert("RGB"))] * (im.info["duration"] // 100)
+    assert len(shown) == len(a)
+    assert max(np.abs(x.astype(int) - y.astype(int)).mean()
+               for x, y in zip(a, shown, strict=True)) < 3
