@@ -9,6 +9,7 @@ laid out by hand (`GlyphNumber`, `label`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -101,6 +102,20 @@ def light_copies(text: Text) -> Text:
 _OUTLINES: dict[tuple[str, str, float], np.ndarray] = {}
 
 
+def unclipped(text: str, size: float, font: str) -> Text:
+    """A Text laid out on a 4K canvas, whatever the render's size.
+
+    Pango lays Text out on a canvas of the render's pixel size and drops the
+    glyphs beyond it (a 160x90 render lost two), and manim's SVG cache in
+    text_dir is keyed without that size: outlines kept per process must not
+    depend on which render made them first. Its own text_dir keeps the big
+    canvas's files apart from the render's.
+    """
+    texts = Path(config.get_dir("text_dir")) / "unclipped"
+    with tempconfig({"pixel_width": 3840, "pixel_height": 2160, "text_dir": str(texts)}):
+        return Text(text, font=font, font_size=size)
+
+
 def label(text: str, size: float = SMALL, color: str | None = None) -> VMobject:
     """`tx(text)` baked into one plain VMobject holding every glyph's outline.
 
@@ -113,7 +128,7 @@ def label(text: str, size: float = SMALL, color: str | None = None) -> VMobject:
     th = theme.current()
     key = (text, th.font, float(size))
     if key not in _OUTLINES:
-        t = tx(text, size)
+        t = unclipped(text, size, th.font)
         _OUTLINES[key] = np.concatenate(
             [g.points for g in t.family_members_with_points()]) - t.get_center()
     m = VMobject(fill_color=color or th.text, fill_opacity=1, stroke_width=0)
@@ -224,10 +239,7 @@ def glyph_atlas(size: float, font: str | None = None) -> tuple[dict, dict]:
     key = (font, float(size))
     if key not in _ATLAS:
         ref = "00" + "".join(c + "0" for c in NUMBER_GLYPHS)
-        # Pango lays Text out on a canvas of the render's pixel size and drops the
-        # glyphs beyond it (a 160x90 render lost two); this line is never drawn.
-        with tempconfig({"pixel_width": 3840, "pixel_height": 2160}):
-            g = Text(ref, font=font, font_size=size).submobjects
+        g = unclipped(ref, size, font).submobjects
         if len(g) != len(ref):
             raise RuntimeError(f"font {font!r} lacks glyphs for {NUMBER_GLYPHS!r}")
         adv0 = g[1].get_left()[0] - g[0].get_left()[0]

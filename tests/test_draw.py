@@ -216,3 +216,21 @@ def test_the_layout_check_sees_overlaps_and_text_off_the_frame():
     n.move_to([0, -hh, 0])
     assert any("leaves the frame" in p
                for p in layout_problems(text_blocks(*scene.mobjects), hw, hh))
+
+
+def test_label_outlines_do_not_depend_on_the_render_that_made_them_first(tmp_path):
+    """CI once failed when a 64x36 render ran first in a worker: Pango clipped the
+    ending's glyphs at that canvas and the per-process outlines kept the clipped
+    line for every later 854x480 scene."""
+    line = "x1 alone: 6.27 − 9.50 = −3.23 → no, and a long tail of words"
+    draw._OUTLINES.clear()
+    with tempconfig({"pixel_width": 64, "pixel_height": 36,
+                     "text_dir": str(tmp_path / "tiny")}):
+        tiny = draw.label(line, draw.TINY)
+    draw._OUTLINES.clear()
+    with tempconfig({"pixel_width": 854, "pixel_height": 480,
+                     "text_dir": str(tmp_path / "big")}):
+        big = draw.label(line, draw.TINY)
+        reference = draw.tx(line, draw.TINY)
+    assert np.allclose(tiny.points, big.points)
+    assert tiny.width == pytest.approx(reference.width, abs=1e-6)
