@@ -26,7 +26,8 @@ from .gif import parse_budget
 
 BUILT_IN = "<built-in lesson>"
 DEFAULT_GIF_BUDGET = 2_000_000  # bytes; course pages load GIFs eagerly
-TOP_KEYS = ("title", "scenes", "defaults", "figure")
+TOP_KEYS = ("title", "scenes", "defaults", "build", "figure")
+BUILD_KEYS = ("scheduler",)  # [build]: where the jobs run (see `build --scheduler`)
 DEFAULT_KEYS = ("formats", "themes", "quality", "fps", "resolution", "gif_budget")
 FIGURE_KEYS = ("name", "scene", "title", "link", "options", *DEFAULT_KEYS)
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -90,6 +91,7 @@ class Lesson:
     source: str  # the file path, or BUILT_IN
     title: str | None
     figures: tuple[Figure, ...]
+    scheduler: str | None = None  # [build] scheduler: a Dask address or "local:N"
 
     def figure(self, name: str) -> Figure:
         for f in self.figures:
@@ -199,6 +201,7 @@ class _Checker:
             "formats": ("mp4",), "themes": ("dark",), "quality": "l", "fps": None,
             "resolution": None, "gif_budget": DEFAULT_GIF_BUDGET,
         })
+        scheduler = self.build_table(doc.get("build", {}))
         raw_figs = doc.get("figure", [])
         if not isinstance(raw_figs, list) or not all(isinstance(f, dict) for f in raw_figs):
             self.bad("figure", "must be a list of tables ([[figure]])")
@@ -216,7 +219,23 @@ class _Checker:
             figures.append(fig)
         if self.problems:
             raise LessonError(self.problems)
-        return Lesson(self.source, title, tuple(figures))
+        return Lesson(self.source, title, tuple(figures), scheduler=scheduler)
+
+    def build_table(self, raw) -> str | None:
+        """`[build]`: how the lesson is built; `scheduler = "tcp://HOST:PORT"`."""
+        if not isinstance(raw, dict):
+            self.bad("build", "must be a table ([build])")
+            return None
+        for key in raw:
+            if key not in BUILD_KEYS:
+                self.bad(f"build: {key}",
+                         f"unknown key; [build] takes {', '.join(BUILD_KEYS)}")
+        scheduler = raw.get("scheduler")
+        if scheduler is not None and (not isinstance(scheduler, str)
+                                      or not scheduler.strip()):
+            self.bad("build: scheduler", 'must be text, e.g. "tcp://10.0.0.5:8786"')
+            return None
+        return scheduler
 
     def figure(self, i: int, raw: dict, base: dict, names: dict) -> Figure | None:
         name = raw.get("name")
