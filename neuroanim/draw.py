@@ -53,6 +53,10 @@ TITLE = 34
 BODY = 24
 SMALL = 19
 TINY = 16
+# Longer words (an author's text, German) shrink to fit their place, but never
+# below this size: ~7 px x-height at 854x480, the smallest our frames keep
+# readable. Past it they wrap at spaces (`fit_text`).
+MIN_SIZE = 13
 DESCENDERS = "gjpqy(),;_♪"  # characters whose glyph dips below the baseline
 
 
@@ -216,6 +220,67 @@ def wrap_text(text: str, size: float, color: str, width: float) -> Mobject:
     if group.width > width:
         group.scale_to_fit_width(width)
     return group
+
+
+def shrink_to(mob: Mobject, width: float | None = None, height: float | None = None,
+              size: float = BODY, min_size: float = MIN_SIZE) -> bool:
+    """Scale `mob` (text set at `size`) down to fit `width` and `height`, never
+    below `min_size`; True if it fits."""
+    factor = 1.0
+    if width is not None and mob.width > width:
+        factor = min(factor, width / mob.width)
+    if height is not None and mob.height > height:
+        factor = min(factor, height / mob.height)
+    floor = min(1.0, min_size / size)
+    if factor < 1:
+        mob.scale(max(factor, floor))
+    return factor >= floor - 1e-9
+
+
+def fit_text(text: str, size: float, width: float, color: str | None = None,
+             min_size: float = MIN_SIZE, max_lines: int = 3, baked: bool = False,
+             **kw: Any) -> Mobject:
+    """`text` as one line at `size` if it fits `width`; else shrunk towards
+    `min_size`; else broken at spaces into as few left-aligned lines as fit
+    (at most `max_lines`, each at the largest size that fits). `.text` is the
+    whole string; `baked` uses `label` (one VMobject per line).
+    """
+    make = (lambda t, z: label(t, z, color)) if baked else \
+        (lambda t, z: tx(t, z, color, **kw))
+    one = make(text, size)
+    if one.width <= width or shrink_to(one, width, size=size, min_size=min_size):
+        one.text = text
+        return one
+    words = text.split(" ")
+    best = None
+    for n in range(2, max_lines + 1):
+        lines = _balanced(words, n)
+        group = VGroup(*(make(line, size) for line in lines))
+        group.arrange(DOWN, aligned_edge=LEFT, buff=0.08 * size / SMALL)
+        best = group
+        if group.width <= width or shrink_to(group, width, size=size,
+                                             min_size=min_size):
+            break
+    else:  # still too wide: keep the floor size, the caller's layout test will say
+        pass
+    best.text = text
+    return best
+
+
+def _balanced(words: list[str], n: int) -> list[str]:
+    """`words` in n lines of about equal length (greedy on characters)."""
+    total = sum(len(w) for w in words) + len(words) - 1
+    target = total / n
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines) < n and len(lines[-1]) + 1 + len(word) > target * 1.05 \
+                and len(lines[-1]) > 0:
+            lines.append(word)
+        elif lines:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
 
 
 def fade(mob: Mobject, opacity: float) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from .errors import UserError
 from .params import Param, resolve, variant
+from .wording import Strings
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ class SceneSpec:
     draw         "module:Class" of the manim scene, the module beside this card
                  (e.g. "pendulum_draw:Pendulum")
     alt          data -> plain-language alt text from the data's own numbers
-    words        strings the scene shows that authors may want to read or
-                 reuse (endings, captions), by key
+    words        the scene's strings table (`wording.Strings`): every word it
+                 shows, captions or says in alt text, by key, English defaults
+                 and translations; a lesson's `text = {...}` overrides by key
     file_decides options a `trajectory` file decides: giving them is an error
     min_size     the smallest frame the scene draws (Pango drops glyphs below)
     aspect       width/height ratios its layout fits
@@ -52,7 +54,7 @@ class SceneSpec:
     prepare: Callable[[dict], Any]
     draw: str
     alt: Callable[[Any], str] | None = None
-    words: Mapping[str, str] = field(default_factory=dict)
+    words: Strings = field(default_factory=lambda: Strings({}))
     file_decides: tuple[str, ...] = ()
     min_size: tuple[int, int] = (64, 36)
     aspect: tuple[float, float] = (1.77, 2.4)
@@ -67,6 +69,8 @@ class SceneSpec:
             raise ValueError(f"scene {self.name!r}: draw must be 'module:Class', "
                              f"got {self.draw!r}")
         object.__setattr__(self, "params", tuple(self.params))
+        if not isinstance(self.words, Strings):  # a plain {key: English} mapping
+            object.__setattr__(self, "words", Strings(self.words))
         names = [p.name for p in self.params]
         if len(set(names)) != len(names):
             raise ValueError(f"scene {self.name!r}: an option is declared twice")
@@ -87,6 +91,15 @@ class SceneSpec:
                     f"{'this' if len(clash) == 1 else 'these'} (it holds its own "
                     "run); drop them, or drop --trajectory to train a new run")
         return values
+
+    def text_problems(self, text: Mapping[str, object]) -> list[str]:
+        """What is wrong with a figure's `text = {...}` overrides, one line each."""
+        return self.words.problems(text)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages its words are written in (English first)."""
+        return self.words.languages
 
     def variant(self, values: dict) -> str:
         return variant(self.params, values)
