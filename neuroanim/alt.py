@@ -8,6 +8,27 @@ from __future__ import annotations
 
 import math
 
+from .wording import Strings, language, localise
+
+WORDS = Strings({
+    "below": "below {value}",
+    "falls": "falls from {first} to {last}",
+    "rises": "rises from {first} to {last}",
+    "flat": "only moves from {first} to {last}",
+    "outputs": "outputs {outs} for inputs {points} (targets {targets})",
+    "setting": "(learning rate {lr})",
+    "setting.per_example": "(learning rate {lr}, one update per example)",
+}, de={
+    "below": "unter {value}",
+    "falls": "sinkt von {first} auf {last}",
+    "rises": "steigt von {first} auf {last}",
+    "flat": "bewegt sich nur von {first} auf {last}",
+    "outputs": "Ausgaben {outs} für die Eingaben {points} (Ziele {targets})",
+    "setting": "(Lernrate {lr})",
+    "setting.per_example": "(Lernrate {lr}, eine Anpassung pro Beispiel)",
+})
+"""The words every scene's alt text shares; a scene's own table has the rest."""
+
 
 def num(x: float, zeros: bool = False, tiny: bool = False) -> str:
     """A number as a reader would say it: 2 significant digits below 1, one
@@ -15,7 +36,10 @@ def num(x: float, zeros: bool = False, tiny: bool = False) -> str:
     10^7; `zeros` keeps trailing zeros (0.30) so losses read with their
     precision; `tiny` keeps a non-zero value under 0.0001 (a learning rate of
     1e-320 is not 0), which otherwise reads 0."""
-    x = float(x)
+    return localise(_num(float(x), zeros, tiny))
+
+
+def _num(x: float, zeros: bool, tiny: bool) -> str:
     if x == 0 or not math.isfinite(x):
         return "0" if x == 0 else str(x)
     if abs(x) < 1e-4 and not tiny:
@@ -32,28 +56,27 @@ def num(x: float, zeros: bool = False, tiny: bool = False) -> str:
 
 
 def loss(x: float) -> str:
-    return "below 0.0001" if 0 <= x < 1e-4 else num(x, zeros=True)
+    return WORDS("below", value=num(1e-4, tiny=True)) if 0 <= x < 1e-4 else \
+        num(x, zeros=True)
 
 
 def trend(first: float, last: float) -> str:
-    if last < 0.9 * first:
-        return f"falls from {loss(first)} to {loss(last)}"
-    if last > 1.1 * first:
-        return f"rises from {loss(first)} to {loss(last)}"
-    return f"only moves from {loss(first)} to {loss(last)}"
+    key = "falls" if last < 0.9 * first else "rises" if last > 1.1 * first else "flat"
+    return WORDS(key, first=loss(first), last=loss(last))
 
 
 def point(x) -> str:
-    return "(" + ", ".join(num(v) for v in x) + ")"
+    return "(" + language().list_sep.join(num(v) for v in x) + ")"
 
 
 def outputs(run) -> str:
-    pts = ", ".join(point(x) for x in run.inputs)
-    outs = ", ".join(f"{p:.2f}" for p in run.predictions[-1])
-    tgt = ", ".join(num(t) for t in run.targets)
-    return f"outputs {outs} for inputs {pts} (targets {tgt})"
+    sep = language().list_sep
+    pts = sep.join(point(x) for x in run.inputs)
+    outs = sep.join(localise(f"{p:.2f}") for p in run.predictions[-1])
+    tgt = sep.join(num(t) for t in run.targets)
+    return WORDS("outputs", outs=outs, points=pts, targets=tgt)
 
 
 def setting(run) -> str:
-    per = ", one update per example" if run.mode == "per-example" else ""
-    return f"(learning rate {num(run.lr, tiny=True)}{per})"
+    key = "setting.per_example" if run.mode == "per-example" else "setting"
+    return WORDS(key, lr=num(run.lr, tiny=True))

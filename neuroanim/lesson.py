@@ -23,13 +23,15 @@ from . import files, registry, render
 from . import theme as themes
 from .errors import UserError
 from .gif import parse_budget
+from .wording import LANGUAGES
 
 BUILT_IN = "<built-in lesson>"
 DEFAULT_GIF_BUDGET = 2_000_000  # bytes; course pages load GIFs eagerly
-TOP_KEYS = ("title", "scenes", "defaults", "build", "figure")
+TOP_KEYS = ("title", "scenes", "defaults", "themes", "build", "figure")
 BUILD_KEYS = ("scheduler",)  # [build]: where the jobs run (see `build --scheduler`)
-DEFAULT_KEYS = ("formats", "themes", "quality", "fps", "resolution", "gif_budget")
-FIGURE_KEYS = ("name", "scene", "title", "link", "options", *DEFAULT_KEYS)
+DEFAULT_KEYS = ("formats", "themes", "quality", "fps", "resolution", "gif_budget",
+                "language", "languages")
+FIGURE_KEYS = ("name", "scene", "title", "link", "options", "text", *DEFAULT_KEYS)
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MIN_GIF_BUDGET = 10_000  # bytes; no lesson GIF fits in less
 RESERVED = {"manifest.json", "index.html", ".neuroanim.lock"}
@@ -38,7 +40,7 @@ RESERVED = {"manifest.json", "index.html", ".neuroanim.lock"}
 BUILT_IN_FILE = Path(str(resources.files("neuroanim") / "lessons" / "chapter-2.toml"))
 # The built-in lessons `neuroanim init --lesson NAME` writes; chapter-2 is the default.
 LESSONS = {name: BUILT_IN_FILE.with_name(f"{name}.toml")
-           for name in ("chapter-2", "chapter-3")}
+           for name in ("chapter-2", "chapter-2-de", "chapter-3")}
 DEFAULT_TOML = BUILT_IN_FILE.read_text(encoding="utf-8")
 
 
@@ -60,6 +62,7 @@ class Output:
     width: int
     height: int
     fps: float  # for GIFs the starting rate; the budget may step it down
+    language: str = "en"  # the words on screen, in captions and alt text
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,15 @@ class Figure:
     gif_budget: int
     outputs: tuple[Output, ...] = field(default=())
     link: dict | None = None  # {"text", "href"}: where the page points from it
+    languages: tuple[str, ...] = ("en",)  # one output set each; the first unsuffixed
+    text: dict = field(default_factory=dict)  # string overrides: all languages' and
+    #                                          per language, {"title": .., "de": {..}}
+    theme_defs: dict = field(default_factory=dict)  # an author's themes it uses, as dicts
+
+    def words(self, language: str) -> dict[str, str]:
+        """The string overrides one language's outputs speak with."""
+        common = {k: v for k, v in self.text.items() if isinstance(v, str)}
+        return {**common, **self.text.get(language, {})}
 
 
 @dataclass(frozen=True)
@@ -92,6 +104,8 @@ class Lesson:
     title: str | None
     figures: tuple[Figure, ...]
     scheduler: str | None = None  # [build] scheduler: a Dask address or "local:N"
+    language: str = "en"  # the defaults' (first) language: the page's lang
+    warnings: tuple[str, ...] = ()  # e.g. an author's theme below 4.5:1 contrast
 
     def figure(self, name: str) -> Figure:
         for f in self.figures:
@@ -100,9 +114,11 @@ class Lesson:
         raise KeyError(name)
 
 
-def output_name(figure: str, theme: str, fmt: str) -> str:
-    """`<figure>.<ext>` in the dark theme, `<figure>-<theme>.<ext>` otherwise."""
-    return f"{figure}{'' if theme == 'dark' else '-' + theme}.{fmt}"
+def output_name(figure: str, theme: str, fmt: str, language: str | None = None) -> str:
+    """`<figure>.<ext>` in the dark theme, `<figure>-<theme>.<ext>` otherwise;
+    `<figure>.<lang>.<ext>` for a figure's second and later languages."""
+    lang = f".{language}" if language else ""
+    return f"{figure}{'' if theme == 'dark' else '-' + theme}{lang}.{fmt}"
 
 
 def default() -> Lesson:
@@ -197,9 +213,10 @@ class _Checker:
             if key not in DEFAULT_KEYS:
                 self.bad(f"defaults: {key}",
                          f"unknown key; defaults take {', '.join(DEFAULT_KEYS)}")
+        self.theme_defs = self.themes_table(doc.get("themes", {}))
         base = self.settings("defaults", defaults, {
             "formats": ("mp4",), "themes": ("dark",), "quality": "l", "fps": None,
-            "resolution": None, "gif_budget": DEFAULT_GIF_BUDGET,
+            "resolution": None, "gif_budget": DEFAULT_GIF_BUDGET, "languages": ("en",),
         })
         scheduler = self.build_table(doc.get("build", {}))
         raw_figs = doc.get("figure", [])
@@ -219,7 +236,30 @@ class _Checker:
             figures.append(fig)
         if self.problems:
             raise LessonError(self.problems)
-        return Lesson(self.source, title, tuple(figures), scheduler=scheduler)
+        for t in self.theme_defs.values():
+            themes.register(t)
+        return Lesson(self.source, title, tuple(figures), scheduler=scheduler,
+                      language=base["languages"][0],
+                      warnings=tuple(f"{self.source}: {line}" for t in
+                                     self.theme_defs.values()
+                                     for line in themes.legibility(t)))
+
+    def themes_table(self, raw) -> dict[str, themes.Theme]:
+        """`[themes.NAME]` tables: an author's themes, checked and registered."""
+        if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+            self.bad("themes", 'must be tables, e.g. [themes.brand] with base = "light"')
+            return {}
+        out = {}
+        for name, table in raw.items():
+            t, problems = themes.from_table(name, table)
+            for line in problems:
+                self.problems.append(f"{self.source}: {line}")
+            if t is not None and name in themes.BUILT_IN:
+                self.bad(f"themes.{name}", "is a built-in theme's name; give yours "
+                         "another")
+            elif t is not None:
+                out[name] = t
+        return out
 
     def build_table(self, raw) -> str | None:
         """`[build]`: how the lesson is built; `scheduler = "tcp://HOST:PORT"`."""
@@ -270,6 +310,13 @@ class _Checker:
             self.bad(f"{where}: title", "must be text")
         link = self.link(where, raw.get("link"))
         s = self.settings(where, raw, base)
+        langs = s.pop("languages")
+        text = self.text(where, spec, raw.get("text", {}), langs)
+        if spec is not None:
+            missing = [x for x in langs if x not in spec.languages]
+            if missing:
+                self.bad(f"{where}: language", f"{spec.name} has no {missing[0]!r} "
+                         f"words; it speaks {', '.join(spec.languages)}")
         values, options = self.options(where, spec, raw.get("options", {}))
         if spec is None or values is None or not isinstance(name, str):
             return None
@@ -282,12 +329,39 @@ class _Checker:
             except UserError as exc:
                 self.bad(f"{where}: {_field_of(str(exc))}", _problem_of(str(exc)))
                 return None
-            outputs += [Output(output_name(name, th, fmt), th, fmt, w, h, fps)
-                        for th in s["themes"]]
+            outputs += [Output(output_name(name, th, fmt, lang if i else None), th, fmt,
+                               w, h, fps, lang)
+                        for i, lang in enumerate(langs) for th in s["themes"]]
         if len(self.problems) > before:
             return None
+        defs = {t: themes.as_dict(self.theme_defs[t]) for t in s["themes"]
+                if t in self.theme_defs}
         return Figure(name=name, scene=scene, title=title, values=values,
-                      options=options, outputs=tuple(outputs), link=link, **s)
+                      options=options, outputs=tuple(outputs), link=link,
+                      languages=langs, text=text, theme_defs=defs, **s)
+
+    def text(self, where: str, spec, raw, langs: tuple[str, ...]) -> dict:
+        """`text = { title = "...", de = { title = "..." } }`: checked against the
+        scene's strings table (keys, placeholders) before anything renders."""
+        if not isinstance(raw, dict):
+            self.bad(f"{where}: text", 'must be a table, e.g. text = { title = "..." }')
+            return {}
+        if spec is None:
+            return {}
+        common = {k: v for k, v in raw.items() if k not in LANGUAGES}
+        for problem in spec.text_problems(common):
+            self.bad(f"{where}: text", problem)
+        for lang in (k for k in raw if k in LANGUAGES):
+            table = raw[lang]
+            if not isinstance(table, dict):
+                self.bad(f"{where}: text.{lang}", "must be a table of strings")
+                continue
+            if lang not in langs:
+                self.bad(f"{where}: text.{lang}", f"the figure does not speak {lang!r}; "
+                         f"it speaks {', '.join(langs)}")
+            for problem in spec.text_problems(table):
+                self.bad(f"{where}: text.{lang}", problem)
+        return dict(raw)
 
     def link(self, where: str, raw) -> dict | None:
         """`link = { text = "...", href = "..." }`: a relative URL or http(s)."""
@@ -366,7 +440,16 @@ class _Checker:
                                           render.FORMATS)
         if "themes" in raw:
             out["themes"] = self.choices(where, "themes", raw["themes"],
-                                         tuple(themes.THEMES))
+                                         (*themes.BUILT_IN, *self.theme_defs))
+        if "language" in raw and "languages" in raw:
+            self.bad(f"{where}: language", "give language or languages, not both")
+        elif "language" in raw or "languages" in raw:
+            key = "language" if "language" in raw else "languages"
+            value = raw[key]
+            if key == "language" and not isinstance(value, str):
+                self.bad(f"{where}: language", 'must be text, e.g. "de"')
+            else:
+                out["languages"] = self.choices(where, key, value, tuple(LANGUAGES))
         if "quality" in raw:
             q = raw["quality"]
             if q not in render.QUALITIES:

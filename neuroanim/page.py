@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from . import files
 from .errors import UserError
+from .wording import LANGUAGES
 
 BROWSER_VIDEO = {"webm": "video/webm", "mp4": "video/mp4"}  # <source> order: webm first
 
@@ -74,9 +75,31 @@ def _figures(manifest: dict) -> dict[str, list[tuple[str, dict]]]:
         groups.setdefault(str(entry.get("figure") or entry.get("scene") or name),
                           []).append((name, entry))
     for items in groups.values():
-        items.sort(key=lambda it: (_FORMAT_ORDER.get(it[1].get("format"), 9),
+        primary = _primary(items)
+        items.sort(key=lambda it: (_lang(it[1]) != primary, _lang(it[1]),
+                                   _FORMAT_ORDER.get(it[1].get("format"), 9),
                                    _THEME_ORDER.get(it[1].get("theme"), 2), it[0]))
     return groups
+
+
+def _lang(entry: dict) -> str:
+    lang = entry.get("language")
+    return lang if isinstance(lang, str) and lang in LANGUAGES else "en"
+
+
+def _track(lang: str, src: str, default: bool = True) -> str:
+    """A captions <track> in `lang`, labelled in that language."""
+    name = LANGUAGES[lang].name
+    return (f'<track kind="captions" srclang="{lang}" label="{_a(name)}" '
+            f'src="{_a(src)}"{" default" if default else ""}>')
+
+
+def _primary(items: list[tuple[str, dict]]) -> str:
+    """A figure's first language (its unsuffixed outputs speak it)."""
+    langs = items[0][1].get("languages") if items else None
+    if isinstance(langs, list) and langs and langs[0] in LANGUAGES:
+        return langs[0]
+    return _lang(items[0][1]) if items else "en"
 
 
 def _fmt(entry: dict, name: str) -> str:
@@ -100,8 +123,7 @@ def _media(out_dir: Path, name: str, entry: dict) -> str:
         if caps.get("vtt"):
             src = _data_url(out_dir, caps.get("vtt"))
             if src:
-                track = (f'<track kind="captions" srclang="en" label="English" '
-                         f'src="{src}" default>')
+                track = _track(_lang(entry), src)
         return (f'<video controls preload="metadata" playsinline{size}{attrs} '
                 f'aria-label="{_a(alt)}"><source src="{_a(_url(name))}" '
                 f'type="{BROWSER_VIDEO[fmt]}">{track}</video>')
@@ -135,6 +157,13 @@ def _snippets(items: list[tuple[str, dict]]) -> list[Snippet]:
     switch its poster and captions by media query, so each theme gets its own."""
     out: list[Snippet] = []
     by_fmt: dict[str, dict[str, tuple[str, dict]]] = {}
+    primary = _primary(items)
+    captions = {}  # (theme, language) -> the .vtt of that language's video
+    for name, entry in items:
+        vtt = (entry.get("captions") or {}).get("vtt")
+        if vtt and _fmt(entry, name) in BROWSER_VIDEO:
+            captions.setdefault((entry.get("theme") or "dark", _lang(entry)), vtt)
+    items = [(n, e) for n, e in items if _lang(e) == primary]
     for name, entry in items:
         theme = entry.get("theme") or "dark"
         by_fmt.setdefault(_fmt(entry, name), {})[theme] = (name, entry)
@@ -159,27 +188,32 @@ def _snippets(items: list[tuple[str, dict]]) -> list[Snippet]:
         if _fmt(entry, name) in BROWSER_VIDEO:
             videos.setdefault(entry.get("theme") or "dark", []).append((name, entry))
     for theme in sorted(videos, key=lambda t: _THEME_ORDER.get(t, 2)):
-        out.append((f"Video for a {theme} page", _video_snippet(videos[theme])))
+        tracks = sorted(((lang, vtt) for (th, lang), vtt in captions.items()
+                         if th == theme), key=lambda lv: lv[0] != primary)
+        out.append((f"Video for a {theme} page", _video_snippet(videos[theme], tracks)))
     return out
 
 
-def _video_snippet(vids: list[tuple[str, dict]]) -> list[tuple[str, str]]:
-    """One <video> with every browser format as a <source> (webm first: smaller)."""
+def _video_snippet(vids: list[tuple[str, dict]],
+                   tracks: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """One <video> with every browser format as a <source> (webm first: smaller)
+    and one captions <track> per language (the figure's first is the default)."""
     order = list(BROWSER_VIDEO)
     vids = sorted(vids, key=lambda it: order.index(_fmt(it[1], it[0])))
     first = vids[0][1]
     alt = first.get("alt") or ""
     poster = next((e["poster"] for _, e in vids if e.get("poster")), None)
-    vtt = next((e["captions"]["vtt"] for _, e in vids
-                if (e.get("captions") or {}).get("vtt")), None)
+    if tracks is None:
+        vtt = next((e["captions"]["vtt"] for _, e in vids
+                    if (e.get("captions") or {}).get("vtt")), None)
+        tracks = [(_lang(first), vtt)] if vtt else []
     lines = [f'<video controls preload="metadata" playsinline{_dims(first)}'
              + (f' poster="{_a(_url(poster))}"' if poster else "")
              + f' aria-label="{_a(alt)}">']
     lines += [f'  <source src="{_a(_url(n))}" type="{BROWSER_VIDEO[_fmt(e, n)]}">'
               for n, e in vids]
-    if vtt:
-        lines.append(f'  <track kind="captions" srclang="en" label="English" '
-                     f'src="{_a(_url(vtt))}" default>')
+    lines += [f"  {_track(lang, _url(vtt), default=i == 0)}"
+              for i, (lang, vtt) in enumerate(tracks)]
     lines.append("</video>")
     code = [("HTML", "\n".join(lines))]
     if poster:  # Markdown has no video: the poster, linking to the most playable file
@@ -206,10 +240,13 @@ def _tile(out_dir: Path, name: str, entry: dict) -> str:
     """One output on the background of its theme, with its facts and notes."""
     theme = entry.get("theme") or "dark"
     notes = "".join(f"<li>{_a(n)}</li>" for n in entry.get("notes") or [])
+    bg = entry.get("background")
+    if not (isinstance(bg, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", bg)):
+        bg = _BACKGROUNDS.get(theme, "none")
     return (
-        f'<figure class="output" data-output="{_a(name)}" '
+        f'<figure class="output" data-output="{_a(name)}" lang="{_lang(entry)}" '
         f'data-format="{_a(_fmt(entry, name))}">'
-        f'<div class="stage" style="background:{_BACKGROUNDS.get(theme, "none")}">'
+        f'<div class="stage" style="background:{bg}">'
         f'{_media(out_dir, name, entry)}</div>'
         f'<figcaption><a class="file" href="{_a(_url(name))}">{_a(name)}</a>'
         f'<span class="facts">{_facts(entry, name)}</span>'
@@ -255,7 +292,8 @@ def _section(out_dir: Path, fig: str, items: list[tuple[str, dict]],
         nxt = (f'<p class="next"><a href="{_a(link["href"])}">{_a(link["text"])}'
                " →</a></p>")
     section = (
-        f'<section class="figure" id="{_a(anchor)}"><h2>{_a(title)}</h2>'
+        f'<section class="figure" id="{_a(anchor)}" lang="{_primary(items)}">'
+        f'<h2>{_a(title)}</h2>'
         f'<p class="sub">{sub}</p>'
         + (f'<p class="alt"><strong>Alt text</strong> {_a(alt)}</p>' if alt else "")
         + nxt
@@ -280,7 +318,9 @@ def render_index(out_dir: Path, manifest: dict) -> str:
     body = "\n".join(sec for _, sec in parts) or (
         '<p class="empty">No figures yet: run <code>neuroanim build</code>.</p>')
     title = manifest.get("title") or "Lesson figures"
+    lang = manifest.get("language")
     return _PAGE.format(
+        lang=lang if isinstance(lang, str) and lang in LANGUAGES else "en",
         title=_a(f"{title} · preview"), h1=_a(title), head=head,
         nav=" ".join(link for link, _ in parts), body=body, css=_asset("page.css"),
         js=_asset("page.js"))
@@ -362,7 +402,7 @@ def _asset(name: str) -> str:
 
 
 _PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

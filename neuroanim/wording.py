@@ -42,7 +42,7 @@ LANGUAGES = {
 }
 DEFAULT_LANGUAGE = "en"
 
-_spoken: dict = {"language": LANGUAGES[DEFAULT_LANGUAGE], "text": {}}
+_spoken: dict = {"language": LANGUAGES[DEFAULT_LANGUAGE], "text": {}, "owner": None}
 
 
 def language() -> Language:
@@ -51,17 +51,18 @@ def language() -> Language:
 
 
 @contextmanager
-def speaking(lang: str = DEFAULT_LANGUAGE, text: Mapping[str, str] | None = None
-             ) -> Iterator[Language]:
+def speaking(lang: str = DEFAULT_LANGUAGE, text: Mapping[str, str] | None = None,
+             owner: Strings | None = None) -> Iterator[Language]:
     """Scenes, captions and alt text in `lang`, with `text` overriding strings by key.
 
-    One render speaks one language with one figure's overrides; the previous
-    state comes back when the block ends.
+    One render speaks one language with one figure's overrides, which apply to
+    the `owner` table (the scene's), or to every table when there is none; the
+    previous state comes back when the block ends.
     """
     if lang not in LANGUAGES:
         raise KeyError(f"unknown language {lang!r}; choose from {', '.join(LANGUAGES)}")
     before = dict(_spoken)
-    _spoken.update(language=LANGUAGES[lang], text=dict(text or {}))
+    _spoken.update(language=LANGUAGES[lang], text=dict(text or {}), owner=owner)
     try:
         yield LANGUAGES[lang]
     finally:
@@ -132,7 +133,7 @@ class Strings(Mapping):
 
     def template(self, key: str) -> str:
         spoken = _spoken["text"].get(key)
-        if spoken is not None:
+        if spoken is not None and _spoken["owner"] in (None, self):
             return spoken
         table = self.translations.get(language().code, self.defaults)
         return table.get(key, self.defaults[key])
@@ -150,7 +151,7 @@ class Strings(Mapping):
         out = []
         for key, text in table.items():
             if key not in self.defaults:
-                out.append(f"unknown key {key!r}; known keys: {', '.join(self)}")
+                out.append(f"unknown key {key!r}; known keys: {', '.join(self) or 'none'}")
                 continue
             if not isinstance(text, str):
                 out.append(f"{key}: must be text")
