@@ -690,6 +690,8 @@ class StageLoop(VGroup):
     def __init__(self, stages: Sequence[Sequence[str]] = STAGES, *,
                  box_width: float = 3.0, box_height: float = 1.3,
                  columns: float = 3.5, rows: float = 1.95):
+        from .draw import fit_text  # here: edits to this module stay inside StageLoop
+
         if len(stages) != 5:
             raise ValueError(f"a stage loop has five stages, got {len(stages)}")
         th = self.th = theme.current()
@@ -705,16 +707,28 @@ class StageLoop(VGroup):
                                      stroke_width=2, fill_color=th.panel,
                                      fill_opacity=1)
             frame.move_to([x, y, 0])
-            head = tx(f"{num}  {name}", 18, weight=BOLD, disable_ligatures=True)
-            body = tx(what, TINY, th.muted, disable_ligatures=True)
+            # Longer words (a translation, an author's) shrink to the box, then wrap.
+            inner = box_width - 0.3
+            head = fit_text(f"{num}  {name}", 18, inner, max_lines=2, weight=BOLD,
+                            disable_ligatures=True)
+            body = fit_text(what, TINY, inner, th.muted, max_lines=2,
+                            disable_ligatures=True)
             texts = [(head, 0.3), (body, -0.12)]
             if aside:
-                texts.append((tx(aside[0], TINY, th.ball, disable_ligatures=True),
-                              -0.46))
+                texts.append((fit_text(aside[0], TINY, inner, th.ball, max_lines=2,
+                                       disable_ligatures=True), -0.46))
             else:
                 texts = [(head, 0.15), (body, -0.3)]
-            for t, dy in texts:
-                on_baseline(t.set_x(x), y + dy)
+            if all(isinstance(t, Text) for t, _ in texts):  # one line each
+                for t, dy in texts:
+                    on_baseline(t.set_x(x), y + dy)
+            else:  # a line wrapped: every line centred, stacked evenly in the box
+                for t, _ in texts:
+                    for line in t if not isinstance(t, Text) else [t]:
+                        line.set_x(x)
+                stack = VGroup(*(t for t, _ in texts)).arrange(DOWN, buff=0.07)
+                stack.scale(min(1.0, (box_height - 0.16) / stack.height))
+                stack.move_to([x, y, 0])
             box = VGroup(frame, *(t for t, _ in texts))
             box.frame, box.head = frame, head
             self.boxes.add(box)

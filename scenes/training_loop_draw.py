@@ -10,34 +10,47 @@ from manim import *
 
 from neuroanim.blocks import Readout, StageLoop
 from neuroanim.draw import (
+    MIN_SIZE,
     SMALL,
     TINY,
     TITLE,
     NeuroScene,
+    baseline,
+    fit_text,
     fmt,
     loss_text,
     on_baseline,
     pair,
     place_line,
     plain,
+    shrink_to,
     subtitle,
     text_line,
     tx,
 )
+from neuroanim.wording import language
 
-# (key, name, what it does, its guitar counterpart), in the order of the cycle.
-STAGES = (
-    ("forward", "Forward pass", "make a prediction", "pluck"),
-    ("error", "Measure error", "the loss", "listen"),
-    ("backward", "Trace backwards", "the gradient", "which way to turn"),
-    ("adjust", "Adjust", "w − lr × gradient", "turn the peg"),
-    ("repeat", "Repeat", "again and again", "pluck again"),
-)
-STAGE_KEYS = tuple(s[0] for s in STAGES)
+# The stages in the order of the cycle; each has a name, what it does and its
+# guitar counterpart in the card's WORDS: "stage.<key>", ".what", ".guitar".
+STAGE_KEYS = ("forward", "error", "backward", "adjust", "repeat")
 ROUNDS = 3  # peg turns shown on the guitar; the needle reads loss[0..ROUNDS]
 NEEDLE_MAX = 60 * DEGREES  # the dial spans +-60 degrees around "in tune"
 NEEDLE_FIRST = 0.9  # loss[0] sits at this share of the full deflection
 FIRST_TURN = 80 * DEGREES  # the peg's first turn; later turns keep its scale
+
+
+def roomy(text: str, size: float, width: float, color: str) -> Mobject:
+    """`fit_text` for a place with a spare line below: wrapped in two lines at
+    `size` before it is shrunk."""
+    wrapped = fit_text(text, size, width, color, min_size=size, max_lines=2)
+    return wrapped if wrapped.width <= width else fit_text(text, size, width, color)
+
+
+def centred(text: Mobject, x: float) -> Mobject:
+    """`text` (one line, or the lines `fit_text` wrapped it into) centred on x."""
+    for line in (text.submobjects if not isinstance(text, Text) else [text]):
+        line.set_x(x)
+    return text
 
 
 class TrainingLoop(NeuroScene):
@@ -59,17 +72,19 @@ class TrainingLoop(NeuroScene):
         self.reveals: list[str] = []
         self.captions: list[str] = []
         self._measure(run)
-        each = "each update" if run.mode == "batch" else "each epoch of updates"
+        words = self.words
 
         # Title
-        self.title = tx("The training loop", TITLE).to_corner(UL, buff=0.4)
-        self.subtitle = subtitle("is like tuning a guitar", self.title)
+        self.title = tx(words("title"), TITLE).to_corner(UL, buff=0.4)
+        shrink_to(self.title, width=0.55 * self.camera.frame_width, size=TITLE)
+        self.title.to_corner(UL, buff=0.4)
+        self.subtitle = self._subtitle(words("subtitle"))
         self.add(self.title, self.subtitle)
 
         # The five stages in a loop, the guitar and its tuner
         self.boxes = self._stage_loop()
         self.guitar, self.tuner = self._guitar(), self._tuner(run)
-        with self._captioned("Training is like tuning a guitar."):
+        with self._captioned(words("caption.intro")):
             self.play(FadeIn(self.boxes, lag_ratio=0.1), run_time=1.2)
             self.play(FadeIn(self.guitar), FadeIn(self.tuner), run_time=0.8)
         self.moving = self._make_moving()
@@ -78,19 +93,19 @@ class TrainingLoop(NeuroScene):
         # Round one, stage by stage
         closer = run.loss[1] < run.loss[0]
         self._first_round((
-            "Forward pass: a prediction. Pluck the string.",
-            "Measure the error: the loss. Read the needle.",
-            "Trace backwards: which way should each weight go?",
-            "Adjust: nudge each weight. Turn the peg a little.",
-            "Repeat: pluck again. " + ("The needle is closer." if closer
-                                      else "The needle moved away."),
+            words("caption.forward"),
+            words("caption.error"),
+            words("caption.backward"),
+            words("caption.adjust"),
+            words("caption.repeat.closer" if closer else "caption.repeat.away"),
         ))
 
         # Two more rounds, faster
         if self.rounds > 1:
-            losses = ", ".join(loss_text(v) for v in run.loss[: self.rounds + 1])
-            with self._captioned(f"The needle shows the neuron's real loss after "
-                                 f"{each}: {losses}."):
+            losses = language().list_sep.join(
+                loss_text(v) for v in run.loss[: self.rounds + 1])
+            each = "batch" if run.mode == "batch" else "per_example"
+            with self._captioned(words(f"caption.rounds.{each}", losses=losses)):
                 for k in range(1, self.rounds):
                     self._quick_round(k)
 
@@ -117,17 +132,31 @@ class TrainingLoop(NeuroScene):
         self.add_subcaption(text, duration=self.time - start, offset=start - self.time)
         self.captions.append(text)
 
+    def _subtitle(self, text: str) -> Mobject:
+        """The muted line right of the title, shrunk (then wrapped under its first
+        line) if it would run past the frame's right edge."""
+        sub = subtitle(text, self.title)
+        room = self.half_w - 0.2 - sub.get_left()[0]
+        if sub.width <= room:
+            return sub
+        fitted = fit_text(text, SMALL, room, self.theme.muted, max_lines=2,
+                          disable_ligatures=True)
+        first = fitted if isinstance(fitted, Text) else fitted[0]
+        fitted.shift([sub.get_left()[0] - fitted.get_left()[0], 0, 0])
+        return on_baseline(fitted, baseline(self.title), baseline(first))
+
     def _retitle(self, text: str) -> Animation:
         """Cross-fade the subtitle to `text`."""
-        old, self.subtitle = self.subtitle, subtitle(text, self.title)
+        old, self.subtitle = self.subtitle, self._subtitle(text)
         return AnimationGroup(FadeOut(old), FadeIn(self.subtitle))
 
     # ------------------------------------------------------------------- drawing
     def _stage_loop(self) -> StageLoop:
         """Five boxes in a 2-1-2 ring: forward, error | backward | adjust, repeat."""
         right = self.half_w - 1.65  # the right column's centre
-        loop = StageLoop([(name, what, f"♪ {guitar}")
-                          for _key, name, what, guitar in STAGES])
+        w = self.words
+        loop = StageLoop([(w(f"stage.{key}"), w(f"stage.{key}.what"),
+                           "♪ " + w(f"stage.{key}.guitar")) for key in STAGE_KEYS])
         return loop.shift([right - loop.boxes[1].frame.get_x(), 0, 0])
 
     def _light(self, index: int | None) -> list[Animation]:
@@ -175,6 +204,10 @@ class TrainingLoop(NeuroScene):
         th = self.theme
         cx = (self.nut_x + self.bridge_x) / 2
         self.pivot = np.array([cx, -0.05, 0.0])
+        # Lines centred under the dial and the neck keep clear of the frame's
+        # left edge and of the stage boxes on the right.
+        self.under_width = 2 * min(cx - (-self.half_w + 0.15),
+                                   self.boxes.get_left()[0] - 0.3 - cx)
         r = 1.65
         box = RoundedRectangle(width=4.7, height=2.95, corner_radius=0.2,
                                stroke_color=th.axis, stroke_width=1.5,
@@ -191,19 +224,55 @@ class TrainingLoop(NeuroScene):
                            color=th.axis, stroke_width=2))
         target = Line(self.pivot + 0.8 * r * UP, self.pivot + 1.08 * r * UP,
                       color=th.good, stroke_width=6)
-        in_tune = tx("in tune", TINY, th.good).next_to(target, UP, buff=0.06)
+        w = self.words
+        in_tune = centred(fit_text(w("tuner.in_tune"), TINY, box.width - 0.3, th.good,
+                                   max_lines=2), cx).next_to(target, UP, buff=0.06)
         end = PI / 2 + NEEDLE_MAX
-        far = tx("far off", TINY, th.muted).move_to(
-            self.pivot + (r + 0.45) * np.array([np.cos(end), np.sin(end), 0]))
+        at = self.pivot + (r + 0.45) * np.array([np.cos(end), np.sin(end), 0])
+        # "far off" stays inside the box: as wide as twice its room to the edge;
+        # wrapped, it grows upwards from where one line sits, clear of the arc.
+        far = fit_text(w("tuner.far_off"), TINY, 2 * (at[0] - box.get_left()[0] - 0.08),
+                       th.muted, max_lines=2)
+        if isinstance(far, Text):
+            far.move_to(at)
+        else:
+            one = tx(far.text, TINY).move_to(at)  # where one line would sit
+            centred(far, at[0]).move_to([at[0], 0, 0])
+            far.align_to(one, DOWN).shift(0.04 * UP)
+            # as far left as the box lets it: the arc's end rises to its right
+            far.shift(max(box.get_left()[0] + 0.08 - far.get_left()[0],
+                          min(0.0, at[0] + 0.3 - far.get_right()[0])) * RIGHT)
         # Readouts under the dial; values grow to the right from fixed left edges.
-        self.epoch_readout = Readout("epoch", 0, 0)
-        self.loss_readout = Readout("loss", float(run.loss[0]), 4)
+        self.epoch_readout = Readout(w("readout.epoch"), 0, 0)
+        self.loss_readout = Readout(w("readout.loss"), float(run.loss[0]), 4)
         y = self.pivot[1] - 0.45
         self.epoch_readout.move_to([cx - 2.0, y, 0], aligned_edge=LEFT)
         self.loss_readout.move_to([cx + 0.2, y, 0], aligned_edge=LEFT)
-        note = tx("needle: the neuron's loss (mean squared error)", TINY, th.muted)
+        self._fit_readouts(box, run.epochs, y)
+        note = centred(roomy(w("tuner.note"), TINY, self.under_width, th.muted), cx)
         note.next_to(box, DOWN, buff=0.12)
         return VGroup(box, arc, ticks, target, in_tune, far, note)
+
+    def _fit_readouts(self, box: Mobject, epochs: int, y: float) -> None:
+        """Longer names: both readouts, at their widest values, centred in the
+        dial's box with a gap, shrunk (never below MIN_SIZE) if they still
+        do not fit. Names that fit keep their fixed places."""
+        e, loss = self.epoch_readout, self.loss_readout
+        e.value.set_value(epochs)  # the counter's widest value
+        widths = (e.width, loss.width)  # a loss always shows 4 places: x.xxxx
+        e_right = e.get_right()[0]
+        e.value.set_value(0)
+        inside = (box.get_left()[0] + 0.15, box.get_right()[0] - 0.15)
+        gap = 0.4
+        if e_right + 0.15 <= loss.get_left()[0] and loss.get_right()[0] <= inside[1]:
+            return
+        need = widths[0] + gap + widths[1]
+        f = max(min(1.0, (inside[1] - inside[0]) / need), MIN_SIZE / SMALL)
+        for m in (e, loss):
+            m.scale(f)
+        start = box.get_x() - f * need / 2
+        e.move_to([start, y, 0], aligned_edge=LEFT)
+        loss.move_to([start + f * (widths[0] + gap), y, 0], aligned_edge=LEFT)
 
     def _make_moving(self) -> list[Mobject]:
         """Readouts, peg, string and needle: added last, as they move and change."""
@@ -254,9 +323,12 @@ class TrainingLoop(NeuroScene):
         self.action = VMobject()
         return [self.epoch_readout, self.action, string, needle, hub, knob]
 
-    def _say(self, text: str, color: str | None = None) -> Animation:
-        """Swap the word under the neck that names what the guitarist does."""
-        new = tx(text, SMALL, color or self.theme.ball).move_to(self.action_at)
+    def _say(self, key: str, color: str | None = None) -> Animation:
+        """Swap the word under the neck that names what the guitarist does
+        (WORDS "say.<key>")."""
+        new = fit_text(self.words(f"say.{key}"), SMALL, self.under_width,
+                       color or self.theme.ball, max_lines=2)
+        new = centred(new, self.action_at[0]).move_to(self.action_at)
         old, self.action = self.action, new
         self.moving = [new if m is old else m for m in self.moving]
         # A cross-fade: a letter-by-letter Transform between two words reads as
@@ -284,16 +356,16 @@ class TrainingLoop(NeuroScene):
                     arc_center=self.peg_center, color=th.accent, stroke_width=4)
         arrow.add_tip(tip_length=0.18, tip_width=0.18)
         with self._captioned(captions[2]):
-            self.play(*self._light(2), self._say("which way to turn?"), run_time=0.5)
+            self.play(*self._light(2), self._say("which_way_to_turn"), run_time=0.5)
             self.play(Create(arrow), run_time=1.0)
             self.wait(0.6)
         with self._captioned(captions[3]):
-            self.play(*self._light(3), self._say("turn the peg a little"),
+            self.play(*self._light(3), self._say("turn_a_little"),
                       run_time=0.5)
             self.play(self.peg.animate.set_value(self.turned[1]), run_time=1.3)
             self.play(FadeOut(arrow), run_time=0.3)
         with self._captioned(captions[4]):
-            self.play(*self._light(4), self._say("pluck again"), run_time=0.5)
+            self.play(*self._light(4), self._say("pluck_again"), run_time=0.5)
             self._listen(1, 1.6)
 
     def _listen(self, epoch: int, run_time: float) -> None:
@@ -309,10 +381,10 @@ class TrainingLoop(NeuroScene):
 
     def _quick_round(self, k: int) -> None:
         """A later round: the stages flash by, the peg turns by the real update k."""
-        self.play(*self._light(2), self._say("which way?"), run_time=0.3)
+        self.play(*self._light(2), self._say("which_way"), run_time=0.3)
         self.play(*self._light(3), self._say("turn"),
                   self.peg.animate.set_value(self.turned[k + 1]), run_time=0.6)
-        self.play(*self._light(4), self._say("pluck again"), run_time=0.3)
+        self.play(*self._light(4), self._say("pluck_again"), run_time=0.3)
         self.play(*self._light(0), run_time=0.2)
         self._listen(k + 1, 0.8)
         self.play(*self._light(1), run_time=0.2)
@@ -323,53 +395,58 @@ class TrainingLoop(NeuroScene):
         th = self.theme
         x, w = step.x, step.w
         ex = pair(x, plain)
+        per_example = self.data.run.mode == "per-example"
+
+        def label(key: str, then: str = "") -> tuple:
+            """The row's words: "<label> = " before its number, `then` ahead."""
+            return (then + self.words(f"step.{key}") + " = ", None)
+
         stages = {
             "forward": [
-                text_line(("inputs x = ", None), (ex, th.curve, "x"),
-                          ("    target = ", None),
+                text_line(label("inputs"), (ex, th.curve, "x"),
+                          label("target", "    "),
                           (plain(step.target), th.good, "target")),
-                text_line(("weights w = ", None), (pair(w), th.curve, "w"),
-                          ("    bias b = ", None), (fmt(step.b), th.curve, "b")),
-                text_line(("weighted sum z = w·x + b = ", None),
-                          (fmt(step.z), th.accent, "z")),
-                text_line(("prediction = sigmoid(z) = ", None),
+                text_line(label("weights"), (pair(w), th.curve, "w"),
+                          label("bias", "    "), (fmt(step.b), th.curve, "b")),
+                text_line(label("sum"), (fmt(step.z), th.accent, "z")),
+                text_line(label("prediction"),
                           (fmt(step.prediction), th.accent, "prediction")),
             ],
             "error": [
-                text_line(("error = prediction − target = ", None),
-                          (fmt(step.error), th.bad, "error")),
-                text_line(("loss = error² = ", None), (fmt(step.loss), th.bad, "loss")),
+                text_line(label("error"), (fmt(step.error), th.bad, "error")),
+                text_line(label("loss"), (fmt(step.loss), th.bad, "loss")),
             ],
             "backward": [
-                text_line(("gradient dL/dw = ", None),
-                          (pair(step.grad_w), th.ball, "grad_w")),
-                text_line(("gradient dL/db = ", None),
-                          (fmt(step.grad_b), th.ball, "grad_b")),
+                text_line(label("grad_w"), (pair(step.grad_w), th.ball, "grad_w")),
+                text_line(label("grad_b"), (fmt(step.grad_b), th.ball, "grad_b")),
             ],
             "adjust": [
-                text_line(("learning rate lr = ", None),
-                          (plain(step.lr), th.text, "lr")),
-                text_line(("new w = w − lr × dL/dw = ", None),
-                          (pair(step.w_new), th.good, "w_new")),
-                text_line(("new b = b − lr × dL/db = ", None),
-                          (fmt(step.b_new), th.good, "b_new")),
+                text_line(label("lr"), (plain(step.lr), th.text, "lr")),
+                text_line(label("w_new"), (pair(step.w_new), th.good, "w_new")),
+                text_line(label("b_new"), (fmt(step.b_new), th.good, "b_new")),
             ],
             # In batch mode the run does not step on one example: say what it does.
             "repeat": [
-                text_line(("then the next input, with the new weights", th.muted)),
-            ] if self.data.run.mode == "per-example" else [
-                text_line(("this run works out all four inputs' gradients", th.muted)),
-                text_line(("and adjusts once per epoch, by their mean", th.muted)),
+                text_line((self.words("step.repeat.per_example"), th.muted)),
+            ] if per_example else [
+                text_line((self.words("step.repeat.batch.1"), th.muted)),
+                text_line((self.words("step.repeat.batch.2"), th.muted)),
             ],
         }
-        # Rows on fixed baselines, a stage number before each stage's first row.
+        # Rows on fixed baselines, a stage number before each stage's first row;
+        # a row too long for the room left of the stage boxes shrinks to fit.
         table = VGroup()
         x0, y = -self.half_w + 0.85, 2.55
+        room = self.boxes.get_left()[0] - 0.2 - x0
         for num, group in enumerate(stages.values(), start=1):
             tag = tx(str(num), SMALL, th.muted, weight=BOLD, disable_ligatures=True)
             on_baseline(tag.move_to([x0 - 0.4, 0, 0]), y)
             group.insert(0, tag)
             for line in group[1:]:
+                if line.width > room:
+                    f = max(room / line.width, MIN_SIZE / SMALL)
+                    line.scale(f)
+                    line.rise *= f
                 table.add(place_line(line, x0, y))
                 y -= 0.45
             table.add(tag)
@@ -378,18 +455,18 @@ class TrainingLoop(NeuroScene):
             self.shown[key] = {k: v for line in group[1:] for k, v in
                                line.named.items()}
 
+        words = self.words
         captions = {
-            "forward": f"One real step, input {ex}. Forward pass: sum, then sigmoid.",
-            "error": "Measure the error: prediction minus target, squared.",
-            "backward": "Trace backwards: the gradient of the loss for each weight.",
-            "adjust": "Adjust: step each weight against its gradient.",
-            "repeat": "Repeat: the next example, with the new weights."
-                      if self.data.run.mode == "per-example" else
-                      "Repeat for every example; this run averages their gradients.",
+            "forward": words("caption.step.forward", input=ex),
+            "error": words("caption.step.error"),
+            "backward": words("caption.step.backward"),
+            "adjust": words("caption.step.adjust"),
+            "repeat": words("caption.step.repeat.per_example" if per_example
+                            else "caption.step.repeat.batch"),
         }
         self.play(FadeOut(self.guitar), FadeOut(self.tuner), *self._light(None),
                   *[FadeOut(m) for m in self.moving],
-                  self._retitle("one real step, one example"), run_time=0.8)
+                  self._retitle(words("subtitle.step")), run_time=0.8)
         for i, key in enumerate(STAGE_KEYS):
             group = stages[key]
             with self._captioned(captions[key]):
@@ -417,7 +494,7 @@ class TrainingLoop(NeuroScene):
         self.needle.set_value(float(run.loss[self.rounds]))
         self.peg.set_value(self.turned[self.rounds])
         self.play(FadeOut(self.table), *self._light(None),
-                  self._retitle("many steps"), run_time=0.6)
+                  self._retitle(self.words("subtitle.many")), run_time=0.6)
         self.play(FadeIn(self.guitar), FadeIn(self.tuner),
                   *[FadeIn(m) for m in self.moving], run_time=0.6)
 
@@ -451,13 +528,12 @@ class TrainingLoop(NeuroScene):
         self.add(self.needle, self.peg, epoch, blur)
 
         learned = run.status == "learned"
-        verdict = (f"the neuron has learned {run.gate}" if learned
-                   else "the neuron still gets some answers wrong")
-        with self._captioned(
-            f"Many steps: after {last} epochs the loss went from "
-            f"{loss_text(run.loss[0])} to {loss_text(run.loss[-1])}, and {verdict}."
-        ):
-            self.play(self._say("keep tuning"), run_time=0.4)
+        with self._captioned(self.words(
+            "caption.many.learned" if learned else "caption.many.failed",
+            epochs=last, first=loss_text(run.loss[0]), last=loss_text(run.loss[-1]),
+            gate=run.gate,
+        )):
+            self.play(self._say("keep_tuning"), run_time=0.4)
             if watch > self.rounds:
                 self.play(epoch.animate.set_value(float(watch)), run_time=2.4,
                           rate_func=lambda t: t**1.4)
@@ -465,7 +541,7 @@ class TrainingLoop(NeuroScene):
                 blur.set_value(1.0)
                 self.play(epoch.animate.set_value(float(last)), run_time=4.0,
                           rate_func=lambda t: t**2.2)
-            self.play(self._say("in tune" if learned else "still off",
+            self.play(self._say("in_tune" if learned else "still_off",
                                 th.good if learned else th.bad), run_time=0.4)
             self.wait(1.0)
         for m in [*frames, self.needle, self.peg, self.epoch_readout.value,
