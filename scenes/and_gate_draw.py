@@ -8,10 +8,24 @@ from neuroanim.scenes.and_gate import FLAT, HI, LO, explain
 
 from neuroanim import blocks, core
 from neuroanim.blocks import GridCamera, LossChart, OutputHeatmap, Readout, heat_lut
-from neuroanim.draw import SMALL, TINY, NeuroScene, glyph_atlas, label, number, plain
+from neuroanim.draw import (
+    MIN_SIZE,
+    SMALL,
+    TINY,
+    NeuroScene,
+    fit_text,
+    fmt,
+    glyph_atlas,
+    label,
+    number,
+    plain,
+    shrink_to,
+)
 
 TRAIN_SECONDS = 10.0  # the training section lasts this long whatever the epoch count
 TEXT_LEFT, TEXT_WIDTH = 1.5, 5.4  # the ending's text block, right of the grid
+TEXT_TOP, TEXT_BOTTOM = -1.1, -3.85  # ... from under the w1, w2, b readouts down
+TITLE_MIN = 24  # a longer title shrinks to this size, then wraps onto two lines
 KEYS_LEFT = -6.85  # left edge of the table's column
 HEAT_BUDGET = 96 * 2**20  # bytes of heatmap frames computed up front (F x R x R x 4)
 FRAME_W = 14.2  # the layout's width in scene units (16:9 at frame height 8)
@@ -56,20 +70,20 @@ class AndGate(NeuroScene):
         self.build()
         # The task: the truth table and its four examples on the input square
         self.play(FadeIn(self.task), FadeIn(self.intro_points), run_time=1.0,
-                  subcaption=f"The task: {self.run.gate} of two inputs")
+                  subcaption=self.words("caption.task", gate=self.run.gate))
         self.wait(1.0)
         # The grid at epoch 0: the random start. Static parts first, live ones
         # last; the live markers fade in over identical intro ones, which then go.
         self.play(FadeIn(self.grid_static), FadeIn(self.chart), FadeIn(self.live),
                   run_time=0.8,
-                  subcaption="Epoch 0: random weights; the output grid and its boundary")
+                  subcaption=self.words("caption.start"))
         self.remove(self.intro_points)
         self.wait(0.7)
         # Training: one tracker over the epoch index drives everything live
         self.live.add_updater(lambda _m: self.update_live())
         self.play(self.epoch.animate.set_value(self.run.epochs),
                   rate_func=self.schedule, run_time=TRAIN_SECONDS,
-                  subcaption="Training: grid, boundary, outputs and loss, epoch by epoch")
+                  subcaption=self.words("caption.training"))
         self.live.clear_updaters()
         # The result: final weights explained, each output ticked or crossed
         self.play(FadeIn(self.ending), run_time=1.0, subcaption=self.ending_head)
@@ -107,13 +121,28 @@ class AndGate(NeuroScene):
     # Layout (16:9 units): table and keys left, heatmap middle, chart and text right.
     def _build_table(self) -> VGroup:
         th, run = self.theme, self.run
-        verb = "learns" if run.status == "learned" else "tries to learn"
-        title = label(f"A neuron {verb} {run.gate}", 30).to_corner(UL, buff=0.35)
+        key = "title.learns" if run.status == "learned" else "title.tries"
+        # Nothing shares the title's band: it may run across the frame.
+        title = fit_text(self.words(key, gate=run.gate), 30, FRAME_W - 0.7,
+                         min_size=TITLE_MIN, max_lines=2, baked=True)
+        title.to_corner(UL, buff=0.35)
         title.set_x(-FRAME_W / 2 + 0.35, LEFT)
         cols = [-6.55, -6.0, -5.15, -4.3, -3.75]  # x1, x2, target, output, mark
         top = 2.35
         heads = VGroup(*(label(h, TINY, th.muted).move_to([x, top, 0]) for h, x in
-                         zip(("x1", "x2", "target", "output"), cols, strict=False)))
+                         zip(("x1", "x2"), cols, strict=False)))
+        # The target and output heads sit over 0.85 wide columns: the target's
+        # gets 0.8, the output's what the target's leaves, up to the counter
+        # over the grid. A longer word shrinks, then wraps upwards (room up to
+        # the title), its last line where the one line stood.
+        for h, x in zip(("table.target", "table.output"), cols[2:4], strict=True):
+            room = 0.8 if h == "table.target" else 2 * min(
+                x - heads[-1].get_right()[0] - 0.1, 0.95)
+            head = fit_text(self.words(h), TINY, room, th.muted,
+                            max_lines=2, baked=True).move_to([x, top, 0])
+            if len(head.submobjects) > 1:
+                head.shift(UP * (top - head[-1].get_y()))
+            heads.add(head)
         self.rows_y = [top - 0.5 - 0.5 * i for i in range(4)]
         cells = VGroup()
         for i, y in enumerate(self.rows_y):
@@ -163,8 +192,14 @@ class AndGate(NeuroScene):
                                                            LEFT, buff=0.1))
         xl = label("x1", SMALL, th.muted).next_to(self.square, DOWN, buff=0.32)
         yl = label("x2", SMALL, th.muted).next_to(self.square, LEFT, buff=0.3)
-        key = VGroup(self._marker(1, 0.22), label("target 1", TINY, th.muted),
-                     self._marker(0, 0.22), label("target 0", TINY, th.muted))
+        # The marker key runs from the left column to the x2 axis name: each
+        # name gets half of that room (shrunk, then wrapped onto two lines).
+        room = (yl.get_left()[0] - 0.15 - KEYS_LEFT - 2 * 0.22 - 2 * 0.12 - 0.25) / 2
+        key = VGroup(*(part for t, name in ((1, "key.target_one"),
+                                            (0, "key.target_zero"))
+                       for part in (self._marker(t, 0.22),
+                                    fit_text(self.words(name), TINY, room, th.muted,
+                                             max_lines=2, baked=True))))
         key.arrange(RIGHT, buff=0.12)
         key[2:].shift(RIGHT * 0.25)
         key.move_to([KEYS_LEFT, -0.45, 0], LEFT)
@@ -180,15 +215,18 @@ class AndGate(NeuroScene):
         th = self.theme
         # The epoch counter above the grid: "epoch 137 / 2000".
         self.counter_y = self.square.get_top()[1] + 0.3
-        head = label("epoch", SMALL, th.muted).set_y(self.counter_y)
+        head = label(self.words("counter.epoch"), SMALL, th.muted).set_y(self.counter_y)
         head.align_to(self.square, LEFT)
         width = len(str(self.run.epochs)) * glyph_atlas(SMALL)[1]["0"]
         self.counter_right = head.get_right()[0] + 0.14 + width
         total = label(f"/ {self.run.epochs}", SMALL, th.muted)
         total.next_to([self.counter_right, self.counter_y, 0], RIGHT, buff=0.12)
         # Keys in the left column, under the table and the marker key.
+        # Their names may run to the square's tick numbers (x2 = 0, 1) on its left.
+        room = self.square.get_left()[0] - 0.35 - KEYS_LEFT
         width = 2.7
-        name = label("neuron output", TINY, th.muted).move_to([KEYS_LEFT, -1.05, 0], LEFT)
+        name = fit_text(self.words("key.output"), TINY, room, th.muted, max_lines=2,
+                        baked=True).move_to([KEYS_LEFT, -1.05, 0], LEFT)
         strip = ImageMobject(np.repeat(self.lut[None, :, :], 4, axis=0))
         strip.set_resampling_algorithm(RESAMPLING_ALGORITHMS["nearest"])
         strip.stretch_to_fit_width(width).stretch_to_fit_height(0.18)
@@ -196,9 +234,11 @@ class AndGate(NeuroScene):
         nums = VGroup(*(
             label(t, TINY, th.axis).next_to(strip.get_corner(DL) + RIGHT * width * f,
                                             DOWN, buff=0.08)
-            for t, f in (("0", 0), ("0.5", 0.5), ("1", 1))))
+            for t, f in (("0", 0), (plain(0.5), 0.5), ("1", 1))))
+        boundary = fit_text(self.words("key.boundary", level=plain(0.5)), TINY,
+                            room - 0.6, th.muted, max_lines=2, baked=True)
         line = VGroup(Line(ORIGIN, RIGHT * 0.45, stroke_color=th.text, stroke_width=4),
-                      label("boundary: output 0.5", TINY, th.muted))
+                      boundary)
         line.arrange(RIGHT, buff=0.15).move_to([KEYS_LEFT, -2.2, 0], LEFT)
         return Group(head, total, name, strip, nums, line)
 
@@ -206,14 +246,21 @@ class AndGate(NeuroScene):
         """Loss against epoch on a log10(1 + epoch) axis, ticks at 0, 1, 10, 100..."""
         run = self.run
         chart = self.loss_chart = LossChart(
-            run.loss, 4.75, 2.4, log_x=True, stroke_width=3, label_size=TINY)
+            run.loss, 4.75, 2.4, log_x=True, stroke_width=3, label_size=TINY,
+            x_label=self.words("chart.epoch"), y_label=self.words("chart.loss"))
         chart.move_origin_to([1.975, 0.45, 0])
         self.ax = chart.axes
+        # The axis names: the epoch's as wide as the plot, the loss's (above the
+        # axis, centred on it) no wider than the room left of the loss readout.
+        x_name, y_name = chart.axes.texts[-2:]
+        shrink_to(x_name, 4.75, size=TINY)
+        shrink_to(y_name, 2 * (y_name.get_x() - 1.2), size=TINY)
         # Readouts: the loss above the plot's top right (clear of any curve), the
         # parameters with their signs under the chart. Names static, values live.
         spec = {"loss": (run.loss[0], 4, False), "w1": (run.w[0, 0], 2, True),
                 "w2": (run.w[0, 1], 2, True), "b": (run.b[0], 2, True)}
-        rows = [Readout(k, v, places, SMALL, sign=sign)
+        names = {"loss": self.words("readout.loss")}  # w1, w2, b: symbols, not words
+        rows = [Readout(names.get(k, k), v, places, SMALL, sign=sign)
                 for k, (v, places, sign) in spec.items()]
         rows[0].move_to(chart.axes.c2p(chart.x_end, chart.top) + UP * 0.28, RIGHT)
         VGroup(*rows[1:]).arrange(RIGHT, buff=0.45).move_to([4.2, -0.65, 0])
@@ -225,11 +272,15 @@ class AndGate(NeuroScene):
         th = self.theme
         self.heat, self.boundary = self.heatmap.image, self.heatmap.boundary
         self.points = self._points()
-        # When the line misses the square, say why under it (one of three, shown).
-        self.notes = {k: label(t, TINY, th.muted).next_to(self.square, DOWN, buff=0.75)
-                      for k, t in (("above", "no boundary in view: output above 0.5"),
-                                   ("below", "no boundary in view: output below 0.5"),
-                                   ("flat", "no boundary: output 0.50 everywhere"))}
+        # When the line misses the square, say why under it (one of three, shown),
+        # centred under the square and clear of the ending's text on the right;
+        # a longer one wraps downwards.
+        room = 2 * (TEXT_LEFT - 0.15 - self.square.get_x())
+        levels = {"above": plain(0.5), "below": plain(0.5), "flat": fmt(0.5, 2)}
+        self.notes = {k: fit_text(self.words(f"note.{k}", level=v), TINY, room,
+                                  th.muted, max_lines=2, baked=True)
+                      .next_to(self.square, DOWN, buff=0.75)
+                      for k, v in levels.items()}
         self.curve, self.dot = self.loss_chart.curve, self.loss_chart.dot
         self.counter = number(0, 0, SMALL, align=RIGHT)
         self.counter.move_to([self.counter_right, self.counter_y, 0], RIGHT)
@@ -250,11 +301,33 @@ class AndGate(NeuroScene):
         text = VGroup(label(self.ending_head, SMALL, colour),
                       *(label(line, TINY, th.text) for line in self.ending_lines))
         text.arrange(DOWN, aligned_edge=LEFT, buff=0.17)
+        room = TEXT_TOP - TEXT_BOTTOM
         if text.width > TEXT_WIDTH:  # long numbers: shrink rather than leave the frame
-            text.scale_to_fit_width(TEXT_WIDTH)
-        text.move_to([TEXT_LEFT, -1.1, 0], UL)
+            if text.width * MIN_SIZE / TINY <= TEXT_WIDTH and text.height * (
+                    TEXT_WIDTH / text.width) <= room:
+                text.scale_to_fit_width(TEXT_WIDTH)
+            else:  # longer words: wrap each line, at the largest size that fits
+                text = self._wrapped_ending(colour, room)
+        text.move_to([TEXT_LEFT, TEXT_TOP, 0], UL)
         self.ending_text = text
         return VGroup(self.marks, text)
+
+    def _wrapped_ending(self, colour: str, room: float) -> VGroup:
+        """The ending with each line broken at spaces to TEXT_WIDTH, at the
+        largest size from TINY down to MIN_SIZE whose block fits `room` high
+        (the headline keeps its SMALL/TINY proportion)."""
+        th = self.theme
+        for size in np.arange(TINY, MIN_SIZE - 0.01, -0.5):
+            head = size * SMALL / TINY
+            text = VGroup(
+                fit_text(self.ending_head, head, TEXT_WIDTH, colour, min_size=head,
+                         baked=True),
+                *(fit_text(line, size, TEXT_WIDTH, th.text, min_size=size,
+                           baked=True) for line in self.ending_lines))
+            text.arrange(DOWN, aligned_edge=LEFT, buff=0.17 * size / TINY)
+            if text.height <= room and text.width <= TEXT_WIDTH:
+                break
+        return text
 
     def _tick(self) -> VMobject:
         m = VMobject(stroke_color=self.theme.good, stroke_width=5)

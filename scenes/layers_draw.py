@@ -20,10 +20,10 @@ from manim import (
 )
 from neuroanim.scenes.layers import (
     HI,
-    INPUT_NAMES,
     LO,
     contour_segments,
     explain,
+    input_names,
     output_grid,
 )
 
@@ -38,7 +38,7 @@ from neuroanim.blocks import (
     heat_lut,
     number,
 )
-from neuroanim.draw import NeuroScene
+from neuroanim.draw import MIN_SIZE, NeuroScene, fit_text, shrink_to
 
 TRAIN_SECONDS = 10.0  # the training section lasts this long whatever the epochs
 FRAME_W = 14.2  # the layout's width in scene units (16:9 at frame height 8)
@@ -57,6 +57,9 @@ def epoch_at(t, epochs: int):
 
 
 ENDING_LEFT, ENDING_TOP = -1.15, -1.75
+ENDING_BOTTOM = -3.9  # the ending's lines wrap, then get smaller, to stay above
+TITLE_MIN = 24  # a longer title shrinks to this size, then wraps onto two lines
+MAP_SIDE = 1.25  # the largest hidden picture (fewer neurons give it more room)
 
 
 def wrap(text: str, width: float, size: float = TINY) -> list[str]:
@@ -70,6 +73,11 @@ def wrap(text: str, width: float, size: float = TINY) -> list[str]:
         else:
             line = trial
     return [*lines, line] if line else lines
+
+
+def ending_sizes() -> list[float]:
+    """TINY, then half a point smaller each time, down to MIN_SIZE."""
+    return [TINY, *(TINY - 0.5 * k for k in range(1, int(2 * (TINY - MIN_SIZE)) + 1))]
 
 
 def edge_width(w: float) -> float:
@@ -95,18 +103,16 @@ class Layers(NeuroScene):
         self.build()
         run = self.run
         self.play(FadeIn(self.title), FadeIn(self.diagram), run_time=1.0,
-                  subcaption=f"Two inputs, {run.hidden_size} hidden neurons, one "
-                             f"output: a network learning {run.gate}")
+                  subcaption=self.words("caption.network", hidden=run.hidden_size,
+                                        gate=run.gate))
         self.play(FadeIn(self.maps), FadeIn(self.panel), FadeIn(self.live),
                   run_time=1.0,
-                  subcaption="Each hidden neuron draws one straight line; the output "
-                             "combines them")
+                  subcaption=self.words("caption.lines"))
         self.wait(0.5)
         self.live.add_updater(lambda _m: self.update_live())
         self.play(self.epoch.animate.set_value(run.epochs), rate_func=self.schedule,
                   run_time=TRAIN_SECONDS,
-                  subcaption="Training: every weight, picture and output, epoch by "
-                             "epoch")
+                  subcaption=self.words("caption.training"))
         self.live.clear_updaters()
         head, _ = explain(run)
         self.play(FadeIn(self.ending), run_time=1.0, subcaption=head)
@@ -124,13 +130,16 @@ class Layers(NeuroScene):
         self.schedule = lambda t: float(epoch_at(t, run.epochs)) / run.epochs
         self.lut = heat_lut(th.heat)
         self.pos, self.neg = th.heat[2], th.heat[0]
-        verb = "learn" if run.learned else "try to learn"
-        self.title = VGroup(
-            TextLine(f"Two layers {verb} {run.gate}", 30).to_corner(UL, buff=0.35),
-        )
-        self.title[0].set_x(-FRAME_W / 2 + 0.35, LEFT)
         self._build_diagram()
         self._build_panel()
+        # The title runs from the left edge to the epoch counter in its band.
+        key = "title.learn" if run.learned else "title.try"
+        room = self.counter.get_left()[0] - 0.3 - (-FRAME_W / 2 + 0.35)
+        self.title = VGroup(
+            fit_text(self.words(key, gate=run.gate), 30, room, min_size=TITLE_MIN,
+                     max_lines=2).to_corner(UL, buff=0.35),
+        )
+        self.title[0].set_x(-FRAME_W / 2 + 0.35, LEFT)
         self.ending = self._build_ending()
         self.live = Group(*self.edges.values(), *self.hid_maps, self.out_map,
                            self.bent, self.chart.lines, self.chart.dot,
@@ -147,17 +156,18 @@ class Layers(NeuroScene):
         hy = [mid + step * ((h - 1) / 2 - j) for j in range(h)]
         iy = [mid + 0.95, mid - 0.95]
         radius = 0.27
-        side = min(1.25, step * 0.8)
+        side = min(MAP_SIDE, step * 0.8)
 
         def node(x, y, name):
             c = Circle(radius=radius, stroke_color=th.text, stroke_width=2,
                        fill_color=th.panel, fill_opacity=1).move_to([x, y, 0])
-            t = TextLine(name, TINY).move_to(c)
-            return VGroup(c, t)
+            t = TextLine(name, TINY)
+            shrink_to(t, 2 * radius - 0.1, size=TINY)  # a longer name stays inside
+            return VGroup(c, t.move_to(c))
 
         self.inputs = [node(X_IN, y, f"x{k + 1}") for k, y in enumerate(iy)]
         self.hidden_nodes = [node(X_HID, y, f"h{j + 1}") for j, y in enumerate(hy)]
-        self.out_node = node(X_OUT, mid, "out")
+        self.out_node = node(X_OUT, mid, self.words("node.output"))
         self.edges = {}
         for j, y in enumerate(hy):
             for k in range(2):
@@ -183,24 +193,36 @@ class Layers(NeuroScene):
                                    stroke_color=th.axis, stroke_width=1.5)
                               for n, m in zip(self.hidden_nodes, self.hid_maps,
                                               strict=True)))
-        names = VGroup(
-            TextLine("inputs", TINY, th.muted).next_to(self.inputs[0], UP, buff=0.2),
-            TextLine("hidden", TINY, th.muted).next_to(self.hidden_nodes[0], UP,
-                                                       buff=0.2),
-            TextLine("output", TINY, th.muted).next_to(self.out_node, UP, buff=0.2),
-        )
-        # what colour and width of an edge mean
+        # The layers' names over their columns: the hidden one stops short of the
+        # largest hidden picture, the inputs' one short of it (and inside the
+        # frame), the output's short of the output's panel. Longer names shrink,
+        # then wrap upwards.
+        hid_room = 2 * (X_MAP - MAP_SIDE / 2 - 0.05 - X_HID)
+        left_edge = -FRAME_W / 2 + 0.1
+        rooms = {"layer.inputs": X_HID - hid_room / 2 - 0.1 - left_edge,
+                 "layer.hidden": hid_room, "layer.output": 1.35}
+        over = {"layer.inputs": self.inputs[0], "layer.hidden": self.hidden_nodes[0],
+                "layer.output": self.out_node}
+        names = VGroup(*(
+            fit_text(self.words(key), TINY, rooms[key], th.muted, max_lines=2)
+            .next_to(over[key], UP, buff=0.2) for key in rooms))
+        if names[0].get_left()[0] < left_edge:
+            names[0].shift(RIGHT * (left_edge - names[0].get_left()[0]))
+        # what colour and width of an edge mean, left of the ending's text
         key_y = bottom - 0.35
+        room = ENDING_LEFT - 0.2 - (X_IN + 0.4)
         legend = VGroup()
-        for i, (color, text) in enumerate(((self.pos, "weight > 0: towards yes"),
-                                           (self.neg, "weight < 0: towards no"))):
+        for i, (color, key) in enumerate(((self.pos, "key.positive"),
+                                          (self.neg, "key.negative"))):
             y = key_y - 0.34 * i
             legend.add(Line([X_IN - 0.3, y, 0], [X_IN + 0.25, y, 0], stroke_width=4,
                             stroke_color=color))
-            legend.add(TextLine(text, TINY, th.muted).next_to(legend[-1], RIGHT,
-                                                             buff=0.15))
-        legend.add(TextLine("thicker: larger weight", TINY, th.muted).move_to(
-            [0, key_y - 0.68, 0]).set_x(X_IN - 0.3, LEFT))
+            text = TextLine(self.words(key), TINY, th.muted)
+            shrink_to(text, room, size=TINY)
+            legend.add(text.next_to(legend[-1], RIGHT, buff=0.15))
+        width = TextLine(self.words("key.width"), TINY, th.muted)
+        shrink_to(width, room + 0.7, size=TINY)
+        legend.add(width.move_to([0, key_y - 0.68, 0]).set_x(X_IN - 0.3, LEFT))
         self.diagram = VGroup(names, *self.inputs, *self.hidden_nodes, self.out_node,
                               self.links, legend)
         self.maps = VGroup(self.map_frames)
@@ -225,24 +247,41 @@ class Layers(NeuroScene):
             TextLine("x1", TINY, th.muted).next_to(img, DOWN, buff=0.12),
             TextLine("x2", TINY, th.muted).next_to(img, LEFT, buff=0.12),
         )
-        self.out_title = TextLine("the output over all inputs", TINY, th.muted)
-        self.out_title.next_to(img, UP, buff=0.15)
         # the loss, epoch counter and the four predictions
-        self.chart = LossChart(run.loss, 3.7, 1.6, log_x=True)
+        self.chart = LossChart(run.loss, 3.7, 1.6, log_x=True,
+                               x_label=self.words("chart.epoch"),
+                               y_label=self.words("chart.loss"))
         self.chart.move_to([RIGHT_X + 2.05, 2.3, 0])
-        self.counter = Readout("epoch", 0, places=0, size=SMALL)
+        x_name, y_name = self.chart.axes.texts[-2:]
+        shrink_to(x_name, 4.6, size=SMALL)  # under the plot, inside the frame
+        shrink_to(y_name, 2 * (y_name.get_x() - 1.6), size=SMALL)  # right of the counter
+        # The panel's title spans from the hidden pictures to the chart's ticks;
+        # a longer one wraps upwards, under the epoch counter.
+        room = 2 * min(OUT_CENTRE[0] - (X_MAP + MAP_SIDE / 2) - 0.1,
+                       self.chart.axes.get_left()[0] - 0.1 - OUT_CENTRE[0])
+        self.out_title = fit_text(self.words("panel.title"), TINY, room, th.muted,
+                                  max_lines=2)
+        self.out_title.next_to(img, UP, buff=0.15)
+        self.counter = Readout(self.words("readout.epoch"), 0, places=0, size=SMALL)
         self.counter.move_to([0.35, 3.55, 0])
         self.corners.set_z_index(3)
         self.bent.set_z_index(2)
         rows_top = 0.0
-        heads = VGroup(*(TextLine(t, TINY, th.muted).move_to([x, rows_top + 0.45, 0])
-                         for t, x in (("input", RIGHT_X + 0.45), ("target",
-                                      RIGHT_X + 1.75), ("output", RIGHT_X + 2.95))))
+        # column heads over 1.2-1.3 wide columns, under the chart's epoch name:
+        # longer ones shrink
+        heads = VGroup()
+        for key, x, room in (("table.input", RIGHT_X + 0.45, 1.1),
+                             ("table.target", RIGHT_X + 1.75, 1.1),
+                             ("table.output", RIGHT_X + 2.95, 1.0)):
+            head = TextLine(self.words(key), TINY, th.muted)
+            shrink_to(head, room, size=TINY)
+            heads.add(head.move_to([x, rows_top + 0.45, 0]))
         self.pred_values, self.marks, self.yes, self.no = [], [], [], []
         cells = VGroup()
+        names = input_names()
         for n in range(4):
             y = rows_top - 0.42 * n
-            cells.add(TextLine(INPUT_NAMES[n], SMALL).move_to([RIGHT_X + 0.45, y, 0]))
+            cells.add(TextLine(names[n], SMALL).move_to([RIGHT_X + 0.45, y, 0]))
             cells.add(TextLine(f"{run.targets[n]:g}", SMALL).move_to(
                 [RIGHT_X + 1.75, y, 0]))
             v = number(run.predictions[0, n], 2, SMALL)
@@ -264,10 +303,16 @@ class Layers(NeuroScene):
         color = th.good if self.run.learned else th.bad
         left, top = ENDING_LEFT, ENDING_TOP
         room = FRAME_W / 2 - 0.25 - left
-        rows = [TextLine(head, SMALL, color)]
-        for line in lines:
-            rows += [TextLine(part, TINY) for part in wrap(line, room)]
-        block = VGroup(*rows).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+        # Longer words wrap into more lines; past the bottom, all of it gets
+        # smaller (the headline in proportion), never below MIN_SIZE.
+        for size in ending_sizes():
+            big = SMALL if size == TINY else size * SMALL / TINY
+            rows = [TextLine(part, big, color) for part in wrap(head, room, big)]
+            for line in lines:
+                rows += [TextLine(part, size) for part in wrap(line, room, size)]
+            block = VGroup(*rows).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+            if block.height <= top - ENDING_BOTTOM:
+                break
         return block.move_to([left, top, 0], aligned_edge=UL)
 
     # ------------------------------------------------------------------- frames

@@ -83,7 +83,10 @@ def text_blocks(*roots: Mobject) -> list[Mobject]:
             return
         seen.add(id(m))
         if isinstance(getattr(m, "text", None), str):
-            if m.get_fill_opacity() > 0.05 and m.width > 1e-3:
+            # a wrapped block is a VGroup of lines: its own fill says nothing
+            opacity = max((s.get_fill_opacity() for s in m.family_members_with_points()),
+                          default=0.0)
+            if opacity > 0.05 and m.width > 1e-3:
                 out.append(m)
             return
         for s in m.submobjects:
