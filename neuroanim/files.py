@@ -25,6 +25,7 @@ TEMP_EXTRA = 16
 PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 VIDEO_FORMATS = ("mp4", "webm", "mov")
 CAPTIONED_FORMATS = (*VIDEO_FORMATS, "gif")  # formats that carry .srt/.vtt captions
+FORMAT_OF = {"html": "interactive"}  # extension -> format, where they differ
 
 
 class WriteError(OSError):
@@ -211,7 +212,7 @@ def entry_problem(name: object, entry: object) -> str | None:
         v = entry.get(key)
         if v is not None and not isinstance(v, str):
             return f"field {key!r} is not text"
-    if entry.get("format") not in (None, fmt):
+    if entry.get("format") not in (None, FORMAT_OF.get(fmt, fmt)):
         return f"format {entry.get('format')!r} does not match the name"
     notes = entry.get("notes")
     if notes is not None and not (isinstance(notes, list)

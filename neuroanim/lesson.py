@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import files, registry, render
+from . import files, interactive, registry, render
 from . import theme as themes
 from .errors import UserError
 from .gif import parse_budget
@@ -118,7 +118,8 @@ def output_name(figure: str, theme: str, fmt: str, language: str | None = None) 
     """`<figure>.<ext>` in the dark theme, `<figure>-<theme>.<ext>` otherwise;
     `<figure>.<lang>.<ext>` for a figure's second and later languages."""
     lang = f".{language}" if language else ""
-    return f"{figure}{'' if theme == 'dark' else '-' + theme}{lang}.{fmt}"
+    ext = render.extension(fmt)
+    return f"{figure}{'' if theme == 'dark' else '-' + theme}{lang}.{ext}"
 
 
 def default() -> Lesson:
@@ -326,6 +327,8 @@ class _Checker:
                 w, h, fps = render.plan(fmt, s["quality"], s["fps"], s["resolution"],
                                         False)
                 spec.check_size(w, h)
+                if fmt in render.UNDRAWN:
+                    interactive.check(spec)
             except UserError as exc:
                 self.bad(f"{where}: {_field_of(str(exc))}", _problem_of(str(exc)))
                 return None

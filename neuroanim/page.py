@@ -63,7 +63,8 @@ def _data_url(out_dir: Path, name: object) -> str | None:
     return "data:text/vtt;base64," + base64.b64encode(raw).decode("ascii")
 
 
-_FORMAT_ORDER = {f: i for i, f in enumerate(("mp4", "webm", "mov", "gif", "png"))}
+_FORMAT_ORDER = {f: i for i, f in enumerate(("mp4", "webm", "mov", "gif", "png",
+                                               "interactive"))}
 _THEME_ORDER = {"light": 0, "dark": 1}
 _BACKGROUNDS = {"dark": "#111318", "light": "#FFFFFF"}
 
@@ -129,6 +130,8 @@ def _media(out_dir: Path, name: str, entry: dict) -> str:
                 f'type="{BROWSER_VIDEO[fmt]}">{track}</video>')
     if fmt in ("gif", "png"):
         return f'<img src="{_a(_url(name))}" alt="{_a(alt)}"{size}>'
+    if fmt == "interactive":
+        return _iframe(name, entry)
     poster = entry.get("poster")
     img = (f'<img src="{_a(_url(poster))}" alt="{_a(alt)}"{size}>' if poster else "")
     return (f'{img}<p class="download"><a href="{_a(_url(name))}">{_a(name)}</a>: '
@@ -140,7 +143,7 @@ def _facts(entry: dict, name: str) -> str:
     bits = [fmt.upper(), str(entry.get("theme") or "")]
     if entry.get("width") and entry.get("height"):
         bits.append(f'{entry["width"]}×{entry["height"]}')
-    if fmt != "png" and entry.get("duration"):
+    if fmt not in ("png", "interactive") and entry.get("duration"):
         bits.append(f'{float(entry["duration"]):.1f} s')
     if fmt != "png" and entry.get("fps"):
         bits.append(f'{float(entry["fps"]):g} fps')
@@ -183,6 +186,9 @@ def _snippets(items: list[tuple[str, dict]]) -> list[Snippet]:
             code = f'<img src="{_a(_url(n))}" alt="{_a(e.get("alt") or "")}"{_dims(e)}>'
             out.append((f"{kind}, {theme}", [("HTML", code),
                                              ("Markdown", _md_image(n, e))]))
+    for theme, (n, e) in sorted((by_fmt.get("interactive") or {}).items(),
+                                key=lambda it: _THEME_ORDER.get(it[0], 2)):
+        out.append((f"Interactive, {theme}", [("HTML", _iframe(n, e))]))
     videos: dict[str, list[tuple[str, dict]]] = {}
     for name, entry in items:
         if _fmt(entry, name) in BROWSER_VIDEO:
@@ -220,6 +226,15 @@ def _video_snippet(vids: list[tuple[str, dict]],
         code.append(("Markdown", f"[![{_md_text(alt)}]({_url(poster)})]"
                                  f"({_url(vids[-1][0])})"))
     return code
+
+
+def _iframe(name: str, entry: dict) -> str:
+    """The widget page in a frame of its own, at the figure's aspect ratio."""
+    w, h = int(entry.get("width") or 854), int(entry.get("height") or 480)
+    title = entry.get("title") or entry.get("figure") or name
+    return (f'<iframe src="{_a(_url(name))}" title="{_a(f"Interactive: {title}")}" '
+            f'loading="lazy" style="width: 100%; aspect-ratio: {w} / {h}; border: 0">'
+            "</iframe>")
 
 
 def _dims(entry: dict) -> str:

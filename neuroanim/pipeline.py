@@ -3,6 +3,8 @@
 `neuroanim render`, a lesson build's workers and the Python API all call `make`:
 the video or still (a GIF fitted to its byte budget), its poster, `.srt` and
 `.vtt` captions, and the alt text, each written atomically beside the output.
+The interactive page (`neuroanim.interactive`) needs no drawing: it is written
+from the same data.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import files, gif, registry
+from . import files, gif, interactive, registry
 from . import render as rd
 from .captions import write_vtt
 from .errors import UserError
@@ -97,6 +99,8 @@ def make_all(scene: str | SceneSpec, params: dict | None = None, *,
     for f in formats:
         w, h, rate = rd.plan(f, quality, fps, resolution, transparent)
         spec.check_size(w, h)
+        if f in rd.UNDRAWN:
+            interactive.check(spec)
         wants.append(Want(f, rd.output_path(spec, values, f, theme, out, out_dir),
                           w, h, rate))
     option = "-o" if out is not None else "output folder"
@@ -116,10 +120,13 @@ def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str
 
     Videos of one size and rate are encoded from the same frames, a GIF keeps
     every k-th frame of a pass at k times its rate, stills are the last frame;
-    see `render.passes`. Each file lands atomically, results in `wants` order.
+    see `render.passes`; an interactive page is written from `data` alone. Each
+    file lands atomically, results in `wants` order.
     """
     for want in wants:
         rd.check_writable(want.path.parent)
+        if want.fmt in rd.UNDRAWN:
+            interactive.check(spec)
     groups, stills = rd.passes([(w.fmt, w.width, w.height, w.fps, w.drawn_at)
                                  for w in wants])
     results: dict[int, tuple] = {}
@@ -135,6 +142,13 @@ def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str
                                resolution=(want.width, want.height), data=data,
                                verbose=verbose)
         results[i] = (res, [])
+    for i, want in enumerate(wants):
+        if want.fmt in rd.UNDRAWN:
+            t0 = time.perf_counter()
+            res = registry.guarded(spec, interactive.write, spec, values, data, theme,
+                                   want.path, (want.width, want.height))
+            results[i] = (dataclasses.replace(
+                res, seconds=round(time.perf_counter() - t0, 3)), [])
     return [finish(spec, results[i][0], data, results[i][1]) for i in range(len(wants))]
 
 

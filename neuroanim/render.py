@@ -27,7 +27,9 @@ from . import files, registry
 from . import theme as themes
 from .errors import UserError
 
-FORMATS = ("mp4", "webm", "gif", "png", "mov")
+FORMATS = ("mp4", "webm", "gif", "png", "mov", "interactive")
+UNDRAWN = ("interactive",)  # made from the data alone, without manim (no pass)
+EXTENSIONS = {"interactive": "html"}  # a format's file extension, when not its name
 ALPHA_FORMATS = ("webm", "mov", "png")
 QUALITIES = {  # manim's letters and sizes
     "l": (854, 480, 15),
@@ -163,12 +165,18 @@ def plan(fmt: str, quality: str, fps: Any, resolution: Any,
     return w, h, fps
 
 
+def extension(fmt: str) -> str:
+    """The file extension of format `fmt`: `html` for interactive, else its name."""
+    return EXTENSIONS.get(fmt, fmt)
+
+
 def infer_format(out: Any) -> str:
     """The format `-o` implies (its extension), else mp4."""
     if out is not None and not Path(out).is_dir():
         ext = Path(out).suffix.lower().lstrip(".")
-        if ext in FORMATS:
-            return ext
+        by_ext = {extension(f): f for f in FORMATS}
+        if ext in by_ext:
+            return by_ext[ext]
     return "mp4"
 
 
@@ -177,7 +185,7 @@ def default_name(spec_name: str, variant: str, theme: str, fmt: str) -> str:
     """`<scene>[-<variant>][-<theme>].<ext>`; the theme is named when not dark."""
     parts = [spec_name] + ([variant] if variant else [])
     parts += [theme] if theme != "dark" else []
-    name = "-".join(parts) + "." + fmt
+    name = "-".join(parts) + "." + extension(fmt)
     room = files.NAME_MAX - files.TEMP_EXTRA - len(".poster.png")
     if len(name.encode()) > room and variant:  # many options: keep a prefix + hash
         import hashlib
@@ -208,11 +216,11 @@ def output_path(spec, values: dict, fmt: str, theme: str, out: Any = None,
         raise UserError(f"-o: the file name {path.name[:40]}... is too long "
                         f"({len(path.name)} characters); shorten it")
     ext = path.suffix.lower().lstrip(".")
-    if ext != fmt:
+    if ext != extension(fmt):
         got = f"ends in .{ext}" if ext else "has no extension"
         raise UserError(
-            f"-o: {raw} {got}, but the format is {fmt}; give a .{fmt} file name "
-            "or a folder (end it with / to create one)"
+            f"-o: {raw} {got}, but the format is {fmt}; give a .{extension(fmt)} "
+            "file name or a folder (end it with / to create one)"
         )
     return path
 
@@ -285,12 +293,22 @@ def render(
     fmt = infer_format(out) if fmt is None else str(fmt).lower()
     w, h, fps = plan(fmt, quality, fps, resolution, transparent)
     spec.check_size(w, h)
+    if fmt in UNDRAWN:
+        from . import interactive
+
+        interactive.check(spec)
     target = output_path(spec, values, fmt, theme, out, out_dir)
     option = "-o" if out is not None else "output folder"
     check_writable(target.parent, option, create=False)  # before training
     if data is None:
         data = registry.prepare(spec, values)
     check_writable(target.parent, option)
+    if fmt in UNDRAWN:  # the interactive page: from the data, no manim
+        from . import interactive
+
+        res = registry.guarded(spec, interactive.write, spec, values, data, theme,
+                               target, (w, h))
+        return dataclasses.replace(res, seconds=round(time.perf_counter() - started, 3))
 
     with scratch_dir() as scratch:
         produced = scratch / f"out.{fmt}"
@@ -348,7 +366,8 @@ def passes(outputs: list[tuple]) -> tuple[list, list[int]]:
     whose rate is a whole multiple k of its own (it keeps every k-th frame),
     else it gets a pass of its own. `drawn_at` pins a GIF's pass rate (a
     rebuild of the GIF alone draws as the full set did, so its bytes match its
-    key). Stills (png) need no pass. Returns (passes, stills): each pass
+    key). Stills (png) need no pass, nor do UNDRAWN formats (in neither
+    list: the caller makes them from the data). Returns (passes, stills): each pass
     `((width, height, fps), [(index, k), ...])`, stills as indices. A pure
     function: the build keys GIFs by the rate they are drawn at.
     """
@@ -358,7 +377,7 @@ def passes(outputs: list[tuple]) -> tuple[list, list[int]]:
     for i, (fmt, w, h, fps, _) in enumerate(outputs):
         if fmt == "png":
             stills.append(i)
-        elif fmt != "gif":
+        elif fmt not in ("gif", *UNDRAWN):
             for (gw, gh, gf), members in groups:
                 if (gw, gh, gf) == (w, h, fps):
                     members.append((i, 1))

@@ -46,6 +46,8 @@ class SceneSpec:
     file_decides options a `trajectory` file decides: giving them is an error
     min_size     the smallest frame the scene draws (Pango drops glyphs below)
     aspect       width/height ratios its layout fits
+    twin         its interactive widget (`neuroanim.interactive.twins`, e.g.
+                 `NeuronTwin(explain)`): the `interactive` format, or None
     """
 
     name: str
@@ -58,6 +60,7 @@ class SceneSpec:
     file_decides: tuple[str, ...] = ()
     min_size: tuple[int, int] = (64, 36)
     aspect: tuple[float, float] = (1.77, 2.4)
+    twin: Any = None
     # Filled in by the registry when it finds the scene:
     module: str = ""  # the card's module name
     source: str = ""  # where it came from: "built-in", a file, or "entry point ..."

@@ -35,13 +35,16 @@ def test_default_lesson_covers_the_chapter():
     assert set(by_scene) == chapter, (
         f"the chapter's lesson should use its four scenes, got {sorted(by_scene)}")
     ball = [f for f in by_scene["gradient-descent"] if f.options == {"lr": [0.5]}]
-    assert len(ball) == 1 and ball[0].formats == ("gif",), (
-        "the lesson's 'crank it up to 0.5' clip must be one GIF figure with lr 0.5")
+    assert len(ball) == 1 and ball[0].formats == ("gif", "interactive"), (
+        "the lesson's 'crank it up to 0.5' clip must be one GIF figure with lr 0.5, "
+        "and its interactive twin")
     assert any(f.options == {} for f in by_scene["gradient-descent"]), (
         "the ball at several learning rates (the default presets) must be a figure")
     gate = [f for f in by_scene["and-gate"] if f.values["gate"] == "AND"]
-    assert gate and set(gate[0].formats) == {"mp4", "gif", "png"}, (
-        "the AND gate must come as mp4, gif and a png still")
+    assert gate and set(gate[0].formats) == {"mp4", "gif", "png", "interactive"}, (
+        "the AND gate must come as mp4, gif, a png still and its interactive twin")
+    rates = [f for f in by_scene["gradient-descent"] if f.options == {}]
+    assert "interactive" in rates[0].formats, "Drop the Ball's twin: the four rates"
     assert any(f.values["gate"] == "XOR" for f in by_scene["and-gate"]), "XOR teaser"
     for f in ls.figures:
         assert f.quality == "l" and f.gif_budget == 2_000_000, f.name  # every GIF

@@ -164,7 +164,7 @@ def test_renders_decode_with_captions_and_alt(tmp_path):
 def test_the_chapter_3_lesson_builds_and_links(tmp_path):
     ls = lesson.loads(lesson.builtin_text("chapter-3"), "chapter-3.toml")
     fig = ls.figure("layers-xor")
-    assert {o.fmt for o in fig.outputs} == {"mp4", "webm", "gif", "png"}
+    assert {o.fmt for o in fig.outputs} == {"mp4", "webm", "gif", "png", "interactive"}
     one = ls.figure("xor-one-neuron")
     assert one.scene == "and-gate" and one.values["gate"] == "XOR"
     ch2 = lesson.default()
