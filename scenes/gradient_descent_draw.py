@@ -7,27 +7,33 @@ from collections.abc import Callable
 
 import numpy as np
 from manim import *
+from neuroanim.scenes.gradient_descent import WORDS, verdict
 
 from neuroanim import core
 from neuroanim.blocks import BallOnCurve, LossChart
 from neuroanim.core.descent import plot_window
 from neuroanim.draw import (
     BODY,
+    MIN_SIZE,
     SMALL,
     TINY,
     TITLE,
     GlyphNumber,
     NeuroScene,
     fade,
+    fit_text,
+    glyph_atlas,
     nice_top,
     number,
     on_baseline,
     panel,
     plain,
     readable,
+    shrink_to,
     tx,
     wrap_text,
 )
+from neuroanim.wording import localise
 
 # ------------------------------------------------------------------- timeline
 FIRST_STEP = 1.2  # seconds for step 0: time to read the slope before the ball moves
@@ -42,7 +48,6 @@ AFTER_ROLL = (("verdicts", 1.6), ("fade", 0.6), ("chart", 1.8), ("end", 2.2))
 
 TRAIL_OPACITY = 0.8
 STATUS_SLOT = {"crawling": 0, "converged": 1, "overshooting": 2, "diverged": 3}
-NUMBER_WORDS = {2: "two", 3: "three", 4: "four"}
 
 
 def step_seconds(n_steps: int) -> np.ndarray:
@@ -92,8 +97,29 @@ def phase(s: float, n_steps: int) -> tuple[int, float]:
 
 # ------------------------------------------------------------------ runs
 def lane_name(run: core.Descent, preset: str | None) -> str:
-    lr = f"lr {plain(run.lr, 3)}"
-    return f"{preset} · {lr}" if preset else lr
+    """"good · lr 0.1", or "lr 0.1" for a learning rate given by number."""
+    lr = plain(run.lr, 3)
+    if preset is None:
+        return WORDS("lane", lr=lr)
+    key = f"preset.{preset}"
+    return WORDS("lane.preset", preset=WORDS(key) if key in WORDS else preset, lr=lr)
+
+
+def wrap_into(text: str, size: float, color: str, width: float, height: float
+              ) -> Mobject:
+    """`text` wrapped at spaces to `width` (`wrap_text`), at the largest size from
+    `size` down to MIN_SIZE whose lines also fit `height`."""
+    for z in np.arange(size, MIN_SIZE - 0.5, -1.0):
+        block = wrap_text(text, float(z), color, width)
+        if block.height <= height:
+            break
+    return block
+
+
+def value_width(texts, size: float) -> float:
+    """The width of the widest of `texts` as a GlyphNumber draws it."""
+    advance = glyph_atlas(size)[1]
+    return max((sum(advance[c] for c in t) for t in texts), default=0.0)
 
 
 def lane_slots(runs: list[core.Descent], presets: list[str | None]) -> list[int]:
@@ -185,7 +211,8 @@ class Lane:
             tangent=sz.tangent, arrow=sz.arrow, grad_scale=grad_scale, color=color,
             curve_color=th.curve if big else th.muted, curve_width=4 if big else 3,
             curve_opacity=1.0 if big else 0.75, tick_size=sz.tick,
-            label_size=sz.axis_label, ticks=(sz.x_ticks, sz.y_ticks))
+            label_size=sz.axis_label, ticks=(sz.x_ticks, sz.y_ticks),
+            x_label=WORDS("axis.weight"), y_label=WORDS("axis.loss"))
         self.block.shift(np.array([left, bottom, 0]) - self.block.axes.c2p(x0, y0))
         self.axes, self.curve = self.block.axes, self.block.curve
         self.sx, self.sy = self.block.sx, self.block.sy  # units per unit
@@ -306,9 +333,11 @@ class Lane:
             DashedLine(low, top, color=th.minimum, stroke_width=2, dash_length=0.08),
             Dot(low, radius=0.05 if big else 0.04, color=th.minimum),
         )
-        label = tx("lowest loss", SMALL if big else TINY, th.minimum)
-        label.next_to(top, DOWN, buff=0.1)
+        size = SMALL if big else TINY
+        label = tx(WORDS("minimum"), size, th.minimum)
         x0, x1 = self.box[0] + 0.08, self.box[1] - 0.08  # keep it inside the plot
+        shrink_to(label, x1 - x0, size=size)
+        label.next_to(top, DOWN, buff=0.1)
         label.shift(RIGHT * (max(x0 - label.get_left()[0], 0.0)
                              + min(x1 - label.get_right()[0], 0.0)))
         bg = BackgroundRectangle(label, color=th.panel if not big else th.background,
@@ -320,8 +349,9 @@ class Lane:
         """'diverged' (status diverged) or 'off the chart' for a ball that left."""
         th = self.th
         bad = self.run.status == "diverged"
-        text = tx("diverged" if bad else "off the chart", SMALL if big else TINY,
-                  th.background)
+        size = SMALL if big else TINY
+        text = tx(WORDS("badge.diverged" if bad else "badge.off"), size, th.background)
+        shrink_to(text, self.box[1] - self.box[0] - 0.5, size=size)
         box = RoundedRectangle(width=text.width + 0.3, height=text.height + 0.2,
                                corner_radius=0.1, fill_color=th.bad if bad else th.muted,
                                fill_opacity=1, stroke_width=0)
@@ -380,8 +410,7 @@ class GradientDescent(NeuroScene):
                   *(Create(ln.axes) for ln in self.lanes),
                   *(Create(ln.curve) for ln in self.lanes),
                   run_time=self.plan["landscape"],
-                  subcaption="The height of the curve is the loss: how wrong the "
-                             "network is. Lower is better.")
+                  subcaption=self.words("caption.landscape"))
         self.play(FadeIn(self.caption), *(FadeIn(ln.minimum) for ln in self.lanes),
                   *map(FadeIn, self.labels), run_time=self.plan["minimum"])
 
@@ -390,8 +419,7 @@ class GradientDescent(NeuroScene):
             lane.show(0.0)
         self.play(*(FadeIn(ln.dynamic) for ln in self.lanes),
                   run_time=self.plan["drop"],
-                  subcaption="Drop the ball: the slope at the ball says which way "
-                             "is downhill.")
+                  subcaption=self.words("caption.drop"))
         for lane in self.lanes:
             lane.dynamic.add_updater(self._follow(lane))
 
@@ -405,8 +433,7 @@ class GradientDescent(NeuroScene):
                 self.step,
                 lambda m, a: m.set_value(float(np.interp(a * total, clock, units)))),
             run_time=total, rate_func=linear,
-            subcaption="Each step moves the weight by the learning rate times the "
-                       "slope.")
+            subcaption=self.words("caption.roll"))
 
     def give_verdicts(self) -> None:
         seconds = self.plan["verdicts"]
@@ -424,7 +451,7 @@ class GradientDescent(NeuroScene):
                   FadeIn(chart["legend"]),
                   *(Create(line) for line in chart["lines"]),
                   run_time=self.plan["chart"],
-                  subcaption="The loss at every step, one line per learning rate.")
+                  subcaption=self.words("caption.chart"))
         self.wait(self.plan["end"])
 
     def text_blocks(self) -> list[Mobject]:
@@ -444,7 +471,8 @@ class GradientDescent(NeuroScene):
         return update
 
     def _verdict_caption(self) -> str:
-        return " ".join(f"{ln.name}: {ln.run.verdict()}." for ln in self.lanes)
+        return " ".join(self.words("caption.verdict", lane=ln.name,
+                                   verdict=verdict(ln.run)) for ln in self.lanes)
 
     # Section: build --------------------------------------------------------------
     def build(self) -> None:
@@ -456,16 +484,20 @@ class GradientDescent(NeuroScene):
         window = plot_window(ls, runs)
         g0 = max((abs(float(r.grad[0])) for r in runs), default=1.0) or 1.0
         single = len(runs) == 1
+        words = self.words
         if single:
             colors = [th.ball]
-            title = "Drop the ball: gradient descent"
+            title = words("title.one")
         else:
             colors = [th.lr_colors[s] for s in lane_slots(runs, presets)]
-            title = f"Drop the ball at {NUMBER_WORDS[len(runs)]} learning rates"
-        self.title = tx(title, TITLE).to_edge(UP, buff=0.25)
-        self.caption = tx(
-            f"{ls.formula.replace('-', '−')}   ·   height = loss: how wrong the network is, "
-            "lower is better", SMALL, th.muted).next_to(self.title, DOWN, buff=0.14)
+            count = f"count.{len(runs)}"
+            title = words("title.many",
+                          count=words(count) if count in words else len(runs))
+        full = 2 * self.half_w - 0.5  # a line across the frame
+        self.title = fit_text(title, TITLE, full).to_edge(UP, buff=0.25)
+        formula = localise(ls.formula.replace("-", "−"))
+        self.caption = fit_text(words("caption", formula=formula), SMALL, full,
+                                th.muted).next_to(self.title, DOWN, buff=0.14)
         self.panels: list[Mobject] = []
         self.labels: list[Mobject] = []
         self.lanes: list[Lane] = []
@@ -485,43 +517,60 @@ class GradientDescent(NeuroScene):
                     (left, bottom, right - left, top - bottom), window, th, True, g0)
         self.lanes.append(lane)
         x, value_x = hw - col - 0.2, hw - 0.3
-        rows = [("step", lambda k: str(k)),
-                ("weight w", lambda k: readable(run.w[k])),
-                ("loss", lambda k: readable(run.loss[k])),
-                ("slope", lambda k: readable(run.grad[k]))]
+        words = self.words
+        rows = [(words("row.step"), lambda k: str(k)),
+                (words("row.weight"), lambda k: readable(run.w[k])),
+                (words("row.loss"), lambda k: readable(run.loss[k])),
+                (words("row.slope"), lambda k: readable(run.grad[k]))]
         y = top - 0.25
         for name, text in rows:
             self._readout_row(lane, name, text, x, value_x, y, BODY)
             y -= 0.6
-        label = on_baseline(tx("learning rate", BODY, th.muted).next_to(
-            [x, y, 0], RIGHT, buff=0), y)
         rate = number(size=BODY, align=RIGHT).set_text(plain(run.lr, 3))
+        label = tx(words("row.lr"), BODY, th.muted)
+        shrink_to(label, value_x - x - rate.width - 0.15, size=BODY)
+        label = on_baseline(label.next_to([x, y, 0], RIGHT, buff=0), y)
         self.labels.append(VGroup(label, rate.place([value_x, y, 0])))
 
-        verdict = wrap_text(run.verdict(), BODY, color, value_x - x)
-        verdict.align_to([x, 0, 0], LEFT).align_to([0, y - 0.5, 0], UP)
-        lane.verdict = verdict
-        lane.dynamic.add(verdict)
+        said = wrap_text(verdict(run), BODY, color, value_x - x)
+        said.align_to([x, 0, 0], LEFT).align_to([0, y - 0.5, 0], UP)
+        lane.verdict = said
+        lane.dynamic.add(said)
 
-        rule = tx(f"new w = w − {plain(run.lr, 3)} × slope", SMALL, th.text)
-        key = self._key(SMALL)
-        notes = VGroup(rule, key).arrange(DOWN, aligned_edge=LEFT, buff=0.3)
+        # The update rule and the key, scaled together into the room left; lines
+        # that would shrink below MIN_SIZE are wrapped to the column instead.
+        rule, wide = words("rule", lr=plain(run.lr, 3)), value_x - x
         low = -hh + 0.35  # the column may reach below the plot, beside its labels
-        room = verdict.get_bottom()[1] - 0.35 - low
-        if notes.width > value_x - x or notes.height > room:
-            notes.scale(min((value_x - x) / notes.width, room / notes.height))
+        room = said.get_bottom()[1] - 0.35 - low
+        for wrap in (None, wide):
+            notes = VGroup(fit_text(rule, SMALL, wrap, th.text) if wrap else
+                           tx(rule, SMALL, th.text), self._key(SMALL, wrap)
+                           ).arrange(DOWN, aligned_edge=LEFT, buff=0.3)
+            factor = min(1.0, wide / notes.width, room / notes.height)
+            if factor >= MIN_SIZE / SMALL:
+                break
+        if factor < 1:
+            notes.scale(factor)
         notes.align_to([x, 0, 0], LEFT).align_to([0, low, 0], DOWN)
         self.labels.append(notes)
 
-    def _key(self, size: float) -> VGroup:
-        """What the slope segment and the arrow mean."""
+    def _key(self, size: float, width: float | None = None) -> VGroup:
+        """What the slope segment and the arrow mean (its words fitted to `width`
+        when given)."""
         th = self.theme
         seg = Line(ORIGIN, RIGHT * 0.45, stroke_color=th.text, stroke_width=3)
         arr = Arrow(ORIGIN, RIGHT * 0.45, buff=0, color=th.accent, stroke_width=5,
                     max_tip_length_to_length_ratio=0.45)
+
+        def words(key: str) -> Mobject:
+            text = self.words(key)
+            if width is None:
+                return tx(text, size, th.muted)
+            return fit_text(text, size, width - 0.45 - 0.15, th.muted)
+
         rows = VGroup(
-            VGroup(seg, tx("slope at the ball", size, th.muted)).arrange(RIGHT, buff=0.15),
-            VGroup(arr, tx("downhill", size, th.muted)).arrange(RIGHT, buff=0.15),
+            VGroup(seg, words("key.slope")).arrange(RIGHT, buff=0.15),
+            VGroup(arr, words("key.downhill")).arrange(RIGHT, buff=0.15),
         )
         return rows.arrange(DOWN, aligned_edge=LEFT, buff=0.14)
 
@@ -541,13 +590,17 @@ class GradientDescent(NeuroScene):
         wide = width / height > 1.4
         names = [lane_name(r, p) for r, p in zip(runs, presets, strict=True)]
         headers = [tx(nm, SMALL, c) for nm, c in zip(names, colors, strict=True)]
-        verdicts = [tx(r.verdict(), TINY, c) for r, c in zip(runs, colors, strict=True)]
+        for h in headers:
+            shrink_to(h, width - 0.4, size=SMALL)
+        said = [verdict(r) for r in runs]
+        verdicts = [tx(v, TINY, c) for v, c in zip(said, colors, strict=True)]
         in_header = all(h.width + v.width + 0.7 <= width
                         for h, v in zip(headers, verdicts, strict=True))
         for i, (run, name, color) in enumerate(zip(runs, names, colors, strict=True)):
             r, c = divmod(i, cols)
             pl = -hw + margin + c * (width + gap)
             pt = top - r * (height + gap)
+            floor = pt - height + 0.1  # lowest a verdict may reach in the panel
             self.panels.append(
                 panel(width, height).move_to([pl + width / 2, pt - height / 2, 0]))
             header = headers[i].align_to([pl + 0.2, 0, 0], LEFT)
@@ -571,29 +624,33 @@ class GradientDescent(NeuroScene):
                 self._readout_row(lane, label, text, x, value_x, y)
                 y -= 0.38
             if in_header:
-                verdict = verdicts[i].align_to([0, pt - 0.14, 0], UP)
-                verdict.align_to([right, 0, 0], RIGHT)
+                note = verdicts[i].align_to([0, pt - 0.14, 0], UP)
+                note.align_to([right, 0, 0], RIGHT)
             elif wide:
-                verdict = wrap_text(run.verdict(), TINY, color, right - x)
-                verdict.align_to([x, 0, 0], LEFT).align_to([0, y - 0.05, 0], UP)
+                note = wrap_into(said[i], TINY, color, right - x, y - 0.05 - floor)
+                note.align_to([x, 0, 0], LEFT).align_to([0, y - 0.05, 0], UP)
             else:
-                verdict = wrap_text(run.verdict(), TINY, color, right - value_x - 0.4)
-                verdict.align_to([value_x + 0.4, 0, 0], LEFT)
-                verdict.align_to([0, first + 0.17, 0], UP)
-            lane.verdict = verdict
-            lane.dynamic.add(verdict)
+                note = wrap_into(said[i], TINY, color, right - value_x - 0.4,
+                                 first + 0.17 - floor)
+                note.align_to([value_x + 0.4, 0, 0], LEFT)
+                note.align_to([0, first + 0.17, 0], UP)
+            lane.verdict = note
+            lane.dynamic.add(note)
 
     @staticmethod
     def _panel_rows(run: core.Descent) -> list[tuple[str, Callable[[int], str]]]:
-        return [("step", lambda k: str(k)),
+        return [(WORDS("row.step"), lambda k: str(k)),
                 ("w", lambda k: readable(run.w[k])),
-                ("loss", lambda k: readable(run.loss[k]))]
+                (WORDS("row.loss"), lambda k: readable(run.loss[k]))]
 
     def _readout_row(self, lane, name, text, x, value_x, y,
                      size: float = TINY) -> None:
-        """`name` at (x, baseline y), its recorded value ending at value_x."""
-        label = on_baseline(tx(name, size, self.theme.muted).next_to(
-            [x, y, 0], RIGHT, buff=0), y)
+        """`name` at (x, baseline y), its recorded value ending at value_x; a long
+        name shrinks to leave room for the widest value the run will show."""
+        label = tx(name, size, self.theme.muted)
+        widest = value_width([text(k) for k in range(lane.run.n_steps + 1)], size)
+        shrink_to(label, value_x - x - widest - 0.15, size=size)
+        label = on_baseline(label.next_to([x, y, 0], RIGHT, buff=0), y)
         glyphs = number(size=size, align=RIGHT).set_text(text(0))
         glyphs.place([value_x, y, 0])
         self.labels.append(label)
@@ -609,7 +666,8 @@ class GradientDescent(NeuroScene):
         bounded = [ln.run.loss for ln in self.lanes if not ln.run.stopped]
         starts = [float(ln.run.loss[0]) for ln in self.lanes]
         peak = max([float(np.max(v)) for v in bounded] + starts)
-        title = tx("The loss at every step", TITLE).to_edge(UP, buff=0.25)
+        title = fit_text(self.words("chart.title"), TITLE, 2 * hw - 0.5)
+        title.to_edge(UP, buff=0.25)
         legend_w = 4.9
         left, right = -hw + 1.3, hw - legend_w - 0.6
         bottom, top = -hh + 1.05, title.get_bottom()[1] - 0.5
@@ -618,8 +676,10 @@ class GradientDescent(NeuroScene):
         tol = 0.05 * y1 / (top - bottom)  # loss per 0.05 screen units
         widths = casing_widths([ln.run.loss for ln in self.lanes], tol)
         first = self.lanes[0]
-        chart = LossChart(first.run.loss, right - left, top - bottom, x_label="step",
-                          color=first.color, stroke_width=widths[0], x_max=n,
+        chart = LossChart(first.run.loss, right - left, top - bottom,
+                          x_label=self.words("axis.step"),
+                          y_label=self.words("axis.loss"), color=first.color,
+                          stroke_width=widths[0], x_max=n,
                           y_max=peak, x_ticks=6, y_ticks=4, tick_size=sz.tick,
                           label_size=sz.axis_label, y_label_above=False,
                           vertices=None, dot=False)
@@ -629,9 +689,11 @@ class GradientDescent(NeuroScene):
             chart.add_line(lane.run.loss, lane.color, width)
         for lane in self.lanes:
             swatch = Line(ORIGIN, RIGHT * 0.5, stroke_color=lane.color, stroke_width=6)
+            name = tx(lane.name, SMALL, lane.color)
+            shrink_to(name, legend_w - 0.7, size=SMALL)
             entry = VGroup(
-                VGroup(swatch, tx(lane.name, SMALL, lane.color)).arrange(RIGHT, buff=0.2),
-                tx(lane.run.verdict(), TINY, th.muted),
+                VGroup(swatch, name).arrange(RIGHT, buff=0.2),
+                fit_text(verdict(lane.run), TINY, legend_w - 0.7, th.muted),
             ).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
             entry[1].shift(RIGHT * 0.7)
             legend.add(entry)
@@ -639,6 +701,8 @@ class GradientDescent(NeuroScene):
         legend.move_to([hw - legend_w / 2 - 0.3, (top + bottom) / 2, 0])
         if legend.width > legend_w:
             legend.scale_to_fit_width(legend_w)
+        if legend.height > top - bottom:
+            legend.scale_to_fit_height(top - bottom)
         ax = chart.axes
         return {"title": title, "lines": list(chart.lines), "legend": legend,
                 "axes": ax, "chart": chart, "texts": [title, *ax.texts, *legend]}

@@ -2,28 +2,66 @@
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 from manim import *
 
 from neuroanim.blocks import LossChart, Readout
 from neuroanim.draw import (
     BODY,
+    MIN_SIZE,
     SMALL,
     TINY,
     TITLE,
     NeuroScene,
+    baseline,
+    fit_text,
     fmt,
     loss_text,
     on_baseline,
     pair,
     place_line,
     plain,
-    subtitle,
+    shrink_to,
     text_line,
     tx,
 )
 
 STAGES = ("one", "square", "each", "mean", "epoch", "many")  # one caption each
+
+
+def worded_line(template: str, color: str | None, size: float = SMALL,
+                **values: str | tuple) -> VGroup:
+    """A `text_line` from a strings-table template: the words in `color`, each
+    placeholder filled in; a value given as a tuple (text, colour[, key]) becomes
+    its own piece (named by key), a plain string joins the words around it. The
+    template decides the order, so a translation may move the numbers."""
+    parts, words = [], ""
+    for literal, field, _, _ in string.Formatter().parse(template):
+        words += literal
+        if field is None:
+            continue
+        value = values[field]
+        if isinstance(value, tuple):
+            if words:
+                parts.append((words, color))
+            parts.append(value)
+            words = ""
+        else:
+            words += value
+    if words:
+        parts.append((words, color))
+    return text_line(*parts, size=size)
+
+
+def fit_line(line: VGroup, width: float, size: float) -> VGroup:
+    """A `text_line` shrunk to `width` (never below MIN_SIZE), its baseline
+    offset kept for `place_line`."""
+    before = line.width
+    shrink_to(line, width, size=size)
+    line.rise *= line.width / before
+    return line
 
 
 def stadium(s: float, center, a: float, r: float) -> np.ndarray:
@@ -69,8 +107,9 @@ class LossAndEpochs(NeuroScene):
         self.captions: list[str] = []
 
         # Title
-        self.title = tx("Loss and epochs", TITLE).to_corner(UL, buff=0.4)
-        self.subtitle = subtitle("how wrong is one guess?", self.title)
+        self.title = fit_text(self.words("title"), TITLE, self.half_w).to_corner(
+            UL, buff=0.4)
+        self.subtitle = self._subtitle(self.words("subtitle.one"))
         self.add(self.title, self.subtitle)
 
         # Loss for one example: prediction and target on a 0-1 scale
@@ -88,9 +127,20 @@ class LossAndEpochs(NeuroScene):
         self.add_subcaption(text, duration=self.time - start, offset=start - self.time)
         self.captions.append(text)
 
+    def _subtitle(self, text: str) -> Mobject:
+        """A muted line right of the title, on its baseline; shrunk, then wrapped,
+        to the room left of the frame's edge."""
+        th = self.theme
+        left = self.title.get_right()[0] + 0.3
+        sub = fit_text(text, SMALL, self.half_w - 0.3 - left, th.muted,
+                       disable_ligatures=True)
+        first = sub if isinstance(sub, Text) else sub[0]
+        sub.next_to(self.title, RIGHT, buff=0.3)
+        return on_baseline(sub, baseline(self.title), baseline(first))
+
     def _retitle(self, text: str) -> Animation:
         """Cross-fade the subtitle to `text`."""
-        old, self.subtitle = self.subtitle, subtitle(text, self.title)
+        old, self.subtitle = self.subtitle, self._subtitle(text)
         return AnimationGroup(FadeOut(old), FadeIn(self.subtitle))
 
     # --------------------------------------------------------------- one example
@@ -110,8 +160,8 @@ class LossAndEpochs(NeuroScene):
         line = Line(at(0), at(1), color=th.axis, stroke_width=3)
         ticks = VGroup(*[Line(at(v) + 0.1 * DOWN, at(v) + 0.1 * UP, color=th.axis,
                               stroke_width=2) for v in (0, 0.25, 0.5, 0.75, 1)])
-        nums = VGroup(*[tx(t, TINY, th.muted).next_to(at(v), DOWN, buff=0.18)
-                        for v, t in ((0, "0"), (0.5, "0.5"), (1, "1"))])
+        nums = VGroup(*[tx(plain(v), TINY, th.muted).next_to(at(v), DOWN, buff=0.18)
+                        for v in (0, 0.5, 1)])
         scale = VGroup(line, ticks, nums)
 
         pred_mark = Triangle(color=th.curve, fill_opacity=1, stroke_width=0)
@@ -123,30 +173,30 @@ class LossAndEpochs(NeuroScene):
         square = Square(side, color=th.bad, fill_color=th.bad, fill_opacity=0.25,
                         stroke_width=3)
         square.move_to(at(min(p, y)), aligned_edge=DL)
-        inside = tx("gap²", SMALL, th.bad).move_to(square)
+        inside = tx(self.words("square"), SMALL, th.bad).move_to(square)
         if inside.width > 0.8 * side:  # too small a square to write in: write above
             inside.next_to(square, UP, buff=0.12)
 
         # The numbers, right of the scale
         xr = x0 + 6.4 + 0.8
-        rows = {
-            "input": text_line(("input ", th.muted), (ex, th.text, "input"),
-                               size=BODY),
-            "prediction": text_line(("prediction ", th.muted),
-                                    (fmt(p), th.curve, "prediction"), size=BODY),
-            "target": text_line(("target ", th.muted), (plain(y), th.good, "target"),
-                                size=BODY),
-            "gap": text_line(("gap ", th.muted), (fmt(gap), th.bad, "gap"), size=BODY),
-            "loss": text_line(("loss = gap² = ", th.muted),
-                              (fmt(step.loss), th.bad, "loss"), size=BODY),
-        }
+        values = {"input": (ex, th.text), "prediction": (fmt(p), th.curve),
+                  "target": (plain(y), th.good), "gap": (fmt(gap), th.bad),
+                  "loss": (fmt(step.loss), th.bad)}
+        rows = {k: worded_line(self.words.template(f"one.{k}"), th.muted, BODY,
+                               **{k: (*v, k)}) for k, v in values.items()}
         for i, row in enumerate(rows.values()):
-            place_line(row, xr, 1.7 - 0.7 * i)
+            place_line(fit_line(row, self.half_w - 0.15 - xr, BODY), xr, 1.7 - 0.7 * i)
         self.shown["one"] = {k: r.named[k] for k, r in rows.items()}
-        pred_label = tx("prediction", SMALL, th.curve).next_to(at(p), DOWN, buff=0.55)
-        goal_label = tx("target", SMALL, th.good).next_to(at(y), DOWN, buff=0.55)
-        if abs(p - y) * unit < 1.4:  # too close side by side: one row lower
-            pred_label.shift(0.4 * DOWN)
+        pred_label = tx(self.words("mark.prediction"), SMALL, th.curve)
+        goal_label = tx(self.words("mark.target"), SMALL, th.good)
+        for mark, v in ((pred_label, p), (goal_label, y)):
+            shrink_to(mark, 2 * self.half_w / 3, size=SMALL)
+            mark.next_to(at(v), DOWN, buff=0.55)
+            mark.shift(RIGHT * max(0.0, -self.half_w + 0.1 - mark.get_left()[0]))
+        apart = (abs(pred_label.get_x() - goal_label.get_x())
+                 - (pred_label.width + goal_label.width) / 2)
+        if abs(p - y) * unit < 1.4 or apart < 0.2:  # too close side by side: one
+            pred_label.shift(0.4 * DOWN)  # row lower
 
         start = self.time
         self.play(Create(scale), run_time=0.8)
@@ -155,16 +205,15 @@ class LossAndEpochs(NeuroScene):
         self.play(FadeIn(goal_mark, shift=0.2 * DOWN), FadeIn(goal_label),
                   FadeIn(rows["target"]), run_time=0.8)
         self.wait(2.0)
-        self._caption(f"Loss for one example: for the input {ex}, our neuron guesses "
-                      f"{fmt(p)}; the right answer is {plain(y)}.", start)
+        self._caption(self.words("caption.one", input=ex, prediction=fmt(p),
+                                 target=plain(y)), start)
         start = self.time
         self.play(Create(gap_line), FadeIn(rows["gap"]), run_time=0.9)
         self.play(GrowFromEdge(square, DOWN), FadeIn(inside), run_time=1.0)
         self.bring_to_front(pred_mark, goal_mark)
         self.play(FadeIn(rows["loss"]), run_time=0.6)
         self.wait(2.4)
-        self._caption("The gap, squared, is this example's loss: a square whose side "
-                      "is the gap. Big misses count much more.", start)
+        self._caption(self.words("caption.square"), start)
         self.one_example = VGroup(scale, pred_mark, goal_mark, gap_line, pred_label,
                                   goal_label, inside, *rows.values())
         return square
@@ -180,36 +229,49 @@ class LossAndEpochs(NeuroScene):
         base_y = -0.35
         squares, labels = VGroup(), VGroup()
         shown = {}
-        for i, (s, x) in enumerate(zip(examples, slots, strict=True)):
+        words = self.words
+        table = [[worded_line(words.template("mean.target"), th.muted,
+                              input=pair(s.x, plain),
+                              target=(plain(s.target), th.good)),
+                  worded_line(words.template("mean.prediction"), th.muted,
+                              prediction=(fmt(s.prediction), th.curve,
+                                          f"prediction{i}")),
+                  worded_line(words.template("mean.square"), th.muted,
+                              square=(fmt(s.loss), th.bad, f"sq{i}"))]
+                 for i, s in enumerate(examples)]
+        # Every row at one size: as large as lets the widest fit between slots
+        room = slots[1] - slots[0] - 0.2
+        widest = max(row.width for rows in table for row in rows)
+        if widest > room:
+            factor = max(room / widest, MIN_SIZE / SMALL)
+            for row in (row for rows in table for row in rows):
+                row.scale(factor)
+                row.rise *= factor
+        for i, x in enumerate(slots):
             sq = Square(max(gaps[i] * unit, 1e-3), color=th.bad, fill_color=th.bad,
                         fill_opacity=0.25, stroke_width=3)
             sq.move_to([x, base_y, 0], aligned_edge=DOWN)
             squares.add(sq)
-            rows = [
-                text_line((f"{pair(s.x, plain)} → target ", th.muted),
-                          (plain(s.target), th.good)),
-                text_line(("prediction ", th.muted),
-                          (fmt(s.prediction), th.curve, f"prediction{i}")),
-                text_line(("gap² ", th.muted), (fmt(s.loss), th.bad, f"sq{i}")),
-            ]
+            rows = table[i]
             for j, row in enumerate(rows):
                 row_x = x - row.width / 2
                 place_line(row, row_x, base_y - 0.5 - 0.45 * j)
                 shown.update(row.named)
             labels.add(VGroup(*rows))
         terms = " + ".join(fmt(s.loss) for s in examples)
-        eq = text_line(("loss = (", None), (terms, th.bad), (") / 4 = ", None),
-                       (fmt(run.loss[0]), th.accent, "loss"))
+        eq = worded_line(words.template("mean.loss"), None, squares=(terms, th.bad),
+                         loss=(fmt(run.loss[0]), th.accent, "loss"))
+        fit_line(eq, 2 * self.half_w - 0.4, SMALL)
         place_line(eq, -eq.width / 2, -2.55)
         shown["loss"] = eq.named["loss"]
-        note = tx("lower is better; 0 means every prediction is right", SMALL,
-                  th.muted, disable_ligatures=True)
+        note = tx(words("mean.note"), SMALL, th.muted, disable_ligatures=True)
+        shrink_to(note, 2 * self.half_w - 0.4, size=SMALL)
         on_baseline(note.set_x(0), -3.25)
         self.shown["mean"] = shown
 
         start = self.time
         mine = step.example
-        self.play(FadeOut(self.one_example), self._retitle("mean squared error"),
+        self.play(FadeOut(self.one_example), self._retitle(words("subtitle.mean")),
                   run_time=0.6)
         self.play(ReplacementTransform(square, squares[mine]), run_time=0.9)
         self.play(FadeIn(labels[mine]), run_time=0.5)
@@ -218,15 +280,13 @@ class LossAndEpochs(NeuroScene):
                                                FadeIn(labels[i]))
                                 for i in others], lag_ratio=0.4), run_time=1.6)
         self.wait(1.2)
-        self._caption("Each of the four training examples has its own squared gap.",
-                      start)
+        self._caption(words("caption.each"), start)
         start = self.time
         self.play(FadeIn(eq), run_time=0.9)
         self.play(Indicate(eq.named["loss"], color=th.accent), run_time=0.8)
         self.play(FadeIn(note), run_time=0.6)
         self.wait(2.6)
-        self._caption("Their average is the loss, the mean squared error. Lower is "
-                      "better; 0 means every prediction is right.", start)
+        self._caption(words("caption.mean"), start)
         self.mean_group = VGroup(squares, labels, eq, note)
 
     # ---------------------------------------------------------------- epochs
@@ -242,8 +302,9 @@ class LossAndEpochs(NeuroScene):
         track.set_points_as_corners([spot(s) for s in np.linspace(0, 1, 241)])
         finish = Line(spot(0) + 0.28 * DOWN, spot(0) + 0.28 * UP, color=th.text,
                       stroke_width=4)
-        finish_label = tx("start / finish", TINY, th.muted).next_to(finish, DOWN,
-                                                                   buff=0.12)
+        finish_label = tx(self.words("finish"), TINY, th.muted)
+        shrink_to(finish_label, a + r, size=TINY)
+        finish_label.next_to(finish, DOWN, buff=0.12)
         # The four examples stand round the track in the order this epoch takes them.
         order = [int(i) for i in run.order[0]]
         stations, marks, checks = VGroup(), VGroup(), VGroup()
@@ -264,12 +325,15 @@ class LossAndEpochs(NeuroScene):
             marks.add(dot)
             checks.add(check)
 
-        self.lap_epoch = Readout("epoch", 0, 0, BODY).move_to(center + 0.3 * UP)
-        self.lap_loss = Readout("loss", float(run.loss[0]), 4).move_to(
+        self.lap_epoch = Readout(self.words("lap.epoch"), 0, 0, BODY).move_to(
+            center + 0.3 * UP)
+        self.lap_loss = Readout(self.words("lap.loss"), float(run.loss[0]), 4).move_to(
             center + 0.35 * DOWN)
 
         # The loss curve, left: the axes static, the line drawn as the epochs pass
-        self.chart = chart = LossChart(run.loss, 5.6, 3.4, dot=False)
+        self.chart = chart = LossChart(run.loss, 5.6, 3.4, dot=False,
+                                       x_label=self.words("axis.epoch"),
+                                       y_label=self.words("axis.loss"))
         chart.move_origin_to([-self.half_w + 0.95, -1.85, 0])
         ax, curve = chart.axes, chart.lines
 
@@ -288,7 +352,8 @@ class LossAndEpochs(NeuroScene):
 
         # One epoch, slowly: one lap, past each example once
         start = self.time
-        self.play(FadeOut(self.mean_group), self._retitle("epochs: laps over the data"),
+        self.play(FadeOut(self.mean_group),
+                  self._retitle(self.words("subtitle.epochs")),
                   run_time=0.8)
         self.play(Create(track), FadeIn(finish), FadeIn(finish_label),
                   FadeIn(stations, lag_ratio=0.2), FadeIn(self.lap_epoch),
@@ -303,10 +368,8 @@ class LossAndEpochs(NeuroScene):
                   Indicate(self.lap_epoch, color=th.accent), run_time=0.8)
         self.first_lap = (float(run.loss[0]), self.lap_loss.value.get_value())
         self.wait(0.8)
-        when = ("after all four, once per lap" if run.mode == "batch"
-                else "after each one, four times per lap")
-        self._caption("One epoch: the neuron sees all four examples once, like one "
-                      f"lap of a track. Here the weights change {when}.", start)
+        self._caption(self.words("caption.epoch.batch" if run.mode == "batch"
+                                 else "caption.epoch.per_example"), start)
 
         # Many epochs: a few laps to watch, then too fast to follow
         start = self.time
@@ -325,9 +388,9 @@ class LossAndEpochs(NeuroScene):
         self.wait(1.2)
         fell = run.loss[-1] < run.loss[0]
         self._caption(
-            f"Many epochs, too fast to watch: the loss {'falls' if fell else 'goes'} "
-            f"from {loss_text(run.loss[0])} to {loss_text(run.loss[-1])} after "
-            f"{run.epochs} epochs.", start)
+            self.words("caption.many.falls" if fell else "caption.many.goes",
+                       first=loss_text(run.loss[0]), last=loss_text(run.loss[-1]),
+                       epochs=run.epochs), start)
         for m in (curve, runner, self.lap_epoch.value, self.lap_loss.value):
             m.clear_updaters()
         self.epoch = self.lap_epoch.value

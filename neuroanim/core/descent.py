@@ -10,6 +10,19 @@ import numpy as np
 from .landscapes import Landscape, get_landscape
 
 STATUSES = ("converged", "overshooting", "crawling", "diverged")
+# How a recorded run ended (`Descent.outcome`), and the English verdict for each.
+OUTCOMES = ("flew-at-once", "flew", "unsettled", "crawling", "bouncing", "bounced",
+            "bottom", "arrived")
+VERDICTS = {
+    "flew-at-once": "flew off at the first step",
+    "flew": "flew off after {steps}",
+    "unsettled": "bounced without settling for {steps}",
+    "crawling": "still crawling after {steps}",
+    "bouncing": "still bouncing after {steps}",
+    "bounced": "bounced in ({steps})",
+    "bottom": "started at the bottom",
+    "arrived": "arrived in {steps}",
+}
 
 # Presets as fractions of the regime boundaries, for curvature a at the minimum:
 # near it, the factor (1 - 2 a lr) multiplies the distance to the minimum every step.
@@ -101,23 +114,33 @@ class Descent:
     def diverged(self) -> bool:
         return self.status == "diverged"
 
-    def verdict(self) -> str:
-        """A short plain-language ending, read from the record."""
+    def outcome(self) -> tuple[str, int]:
+        """The ending as (kind, steps), for a scene to put into its own words.
+
+        kind is one of OUTCOMES; steps counts the steps the verdict names (the
+        recorded steps, or the step it settled from; 0 for "flew-at-once" and
+        "bottom").
+        """
         if self.status == "diverged":
             if self.stopped and self.n_steps == 0:
-                return "flew off at the first step"
+                return "flew-at-once", 0
             if self.stopped:
-                return f"flew off after {_steps(self.n_steps)}"
-            return f"bounced without settling for {_steps(self.n_steps)}"
+                return "flew", self.n_steps
+            return "unsettled", self.n_steps
         if self.status == "crawling":
-            return f"still crawling after {_steps(self.n_steps)}"
+            return "crawling", self.n_steps
         if self.status == "overshooting":
             if self.converged_step is None:
-                return f"still bouncing after {_steps(self.n_steps)}"
-            return f"bounced in ({_steps(self.converged_step)})"
+                return "bouncing", self.n_steps
+            return "bounced", self.converged_step
         if self.converged_step == 0:
-            return "started at the bottom"
-        return f"arrived in {_steps(self.converged_step)}"
+            return "bottom", 0
+        return "arrived", self.converged_step
+
+    def verdict(self) -> str:
+        """A short plain-language ending, read from the record (English)."""
+        kind, n = self.outcome()
+        return VERDICTS[kind].format(steps=_steps(n))
 
 
 def _steps(n: int) -> str:
