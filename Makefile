@@ -9,6 +9,8 @@ DEB_BUILD := libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core gifsicle
   gcc python3-dev python3-venv
 DEB_BROWSER := chromium chromium-driver
 STAMP := $(VENV)/.neuroanim-installed
+# axe-core, for the accessibility audit of the interactive widgets (npm, pinned)
+AXE := tests/js/node_modules/axe-core/axe.min.js
 
 .PHONY: setup debian demo test lint bench clean
 
@@ -20,18 +22,24 @@ debian:
 $(STAMP): pyproject.toml | debian
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "neuroanim set-up: installing the package into $(VENV) (first run takes a minute)"
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 \
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,dask]' 2>&1 \
 	  | grep -v "^WARNING: Location .* is ignored" || true
-	@$(PY) -c "import manim, neuroanim" || { echo "neuroanim set-up: install failed" >&2; exit 1; }
+	@$(PY) -c "import manim, neuroanim, distributed" || { echo "neuroanim set-up: install failed" >&2; exit 1; }
 	@touch $@
 
 demo: setup
 	$(VENV)/bin/neuroanim build
 	$(VENV)/bin/neuroanim build neuroanim/lessons/chapter-3.toml -o renders/chapter-3
 
-test: setup
+test: setup $(AXE)
 	@scripts/setup-debian.sh $(DEB_BROWSER)
 	$(PY) -m pytest -n 2 tests
+
+$(AXE): tests/js/package.json tests/js/package-lock.json
+	@command -v npm >/dev/null || scripts/setup-debian.sh nodejs npm
+	@echo "neuroanim set-up: installing axe-core for the browser tests (npm ci)"
+	@npm ci --prefix tests/js --no-audit --no-fund --silent
+	@touch $@
 
 lint: setup
 	$(VENV)/bin/ruff check neuroanim scenes tests benchmarks
@@ -42,6 +50,7 @@ bench: setup
 	$(PY) benchmarks/render_and_gate.py
 	$(PY) benchmarks/render_floor.py
 	$(PY) benchmarks/build.py --quality-h
+	$(PY) benchmarks/build.py --dask
 	$(PY) benchmarks/startup.py
 
 clean:

@@ -10,11 +10,14 @@ Prints, each as a whole `neuroanim build` process in a fresh temporary folder:
   the rebuild after touching one figure's options (only that figure renders),
   with --quality-h the same cold build at quality h (1920x1080 at 60 fps) and
     its floor ratio, and the peak memory of one process rendering
-    training-loop at quality h (target: under 1.5 GB).
+    training-loop at quality h (target: under 1.5 GB),
+  with --dask only the cold build on a Dask LocalCluster (--scheduler local:2)
+    against -j 2 (target: at most 1.1x the wall clock).
 Also the CPU seconds of every render: on a shared machine the wall clock waits
 for cores other processes hold, so the load average is printed beside it.
 
     python benchmarks/build.py [--resolution 320x180] [--skip-j1] [--quality-h]
+    python benchmarks/build.py --dask [--repeat 2]
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ TARGET_SPEEDUP = 1.7
 TARGET_NOOP_RATIO = 2.0
 TARGET_CPU_RATIO = 2.0
 TARGET_MEMORY = 1.5e9
+TARGET_DASK_OVERHEAD = 1.1
 TOUCHED = "xor-teaser"  # the figure whose options the last step edits
 
 
@@ -171,6 +175,26 @@ def quality_h(tmp: Path, missed: list) -> None:
         missed.append("memory")
 
 
+def dask_overhead(src: Path, tmp: Path, repeat: int, missed: list) -> None:
+    """The cold build on `--scheduler local:2` against `-j 2`: best of `repeat`,
+    alternating, so a busy spell of the machine hits both alike."""
+    walls: dict[str, list[float]] = {"-j 2": [], "local:2": []}
+    for i in range(repeat):
+        for label, folder, args in (("-j 2", "pool", ("-j", "2")),
+                                    ("local:2", "dask", ("--scheduler", "local:2"))):
+            load0 = os.getloadavg()[0]
+            wall, cpu, out = run_build(src, tmp / f"{folder}-{i}", *args)
+            walls[label].append(wall)
+            print(f"cold build {label:>8}: {wall:7.1f} s wall, {cpu:6.1f} s CPU; "
+                  f"{rendered(out)} rendered, {out.count(' failed   ')} failed "
+                  f"(load {load0:.1f} -> {os.getloadavg()[0]:.1f})")
+    ratio = min(walls["local:2"]) / min(walls["-j 2"])
+    print(f"  --scheduler local:2 / -j 2 = {ratio:.2f}x "
+          f"(target <= {TARGET_DASK_OVERHEAD}x)")
+    if ratio > TARGET_DASK_OVERHEAD:
+        missed.append("dask")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--resolution", help="render smaller than the lesson's 854x480")
@@ -181,6 +205,10 @@ def main() -> int:
                     help="also the cold build at quality h and its peak memory")
     ap.add_argument("--only-h", action="store_true",
                     help="only the quality h build and the peak memory")
+    ap.add_argument("--dask", action="store_true",
+                    help="only the cold build on --scheduler local:2 against -j 2")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="--dask: builds of each kind (the best counts)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="neuroanim-bench-build-"))
@@ -192,6 +220,9 @@ def main() -> int:
     missed = []
     if args.only_h:
         quality_h(tmp, missed)
+        return 1 if missed and args.check else 0
+    if args.dask:
+        dask_overhead(src, tmp, max(1, args.repeat), missed)
         return 1 if missed and args.check else 0
 
     # Cold builds

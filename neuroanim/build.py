@@ -7,10 +7,12 @@ GIF budget and the versions of manim and its encoders. `renders/manifest.json`
 records the key, size, mtime and hash of every finished output, so a build
 compares keys and `stat`s files and imports no manim when nothing changed.
 
-Renders run in worker processes started with "spawn" (never a fork of a process
-holding manim's state), longest first. The main process alone writes the
-manifest, atomically, after every finished output, and holds an flock on the
-output folder so two builds cannot interleave.
+Renders run where a runner sends them, longest first: by default `Pool`, worker
+processes of this machine started with "spawn" (never a fork of a process
+holding manim's state); `neuroanim.cluster.Dask` sends the same jobs to a Dask
+cluster. The main process alone writes the manifest, atomically, after every
+finished output, and holds an flock on the output folder so two builds cannot
+interleave.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 
-from . import encode, files, gif, page, registry, render
+from . import encode, files, gif, interactive, page, registry, render
 from . import trajectory as traj_io
 from .errors import SceneError, UserError
 from .lesson import Figure, Lesson, LessonError, Output
@@ -222,13 +224,17 @@ def output_key(fig: Figure, out: Output, trajectories: list[str], code: str,
         "options": fig.options,
         "trajectories": trajectories,
         "theme": out.theme,
+        "theme_def": fig.theme_defs.get(out.theme),  # an author's theme: its colours
+        "language": out.language,
+        "text": fig.words(out.language),
         "quality": fig.quality,
         "format": out.fmt,
         "width": out.width,
         "height": out.height,
         "fps": out.fps,
         "gif_budget": fig.gif_budget if out.fmt == "gif" else None,
-        "encoder": encode.settings(out.fmt),
+        "encoder": interactive.digest() if out.fmt in render.UNDRAWN
+        else encode.settings(out.fmt),
         "drawn_at": rate if out.fmt == "gif" else None,
         "gifsicle": gif.gifsicle_version() if out.fmt == "gif" else None,
         "versions": versions(),
@@ -349,9 +355,10 @@ class Batch:
 
 def batches(todo: list[Job], timings: dict[str, float]) -> list[Batch]:
     """Group `todo` by figure and theme, each priced from the past or guessed."""
-    groups: dict[tuple[str, str], list[Job]] = {}
+    groups: dict[tuple[str, str, str], list[Job]] = {}
     for job in todo:
-        groups.setdefault((job.figure.name, job.output.theme), []).append(job)
+        groups.setdefault((job.figure.name, job.output.theme, job.output.language),
+                          []).append(job)
     out = []
     for jobs in groups.values():
         b = Batch(jobs)
@@ -558,10 +565,23 @@ def render_batch(task: dict) -> dict:
         spec = registry.get(task["scene"])
         values = spec.resolve(task["values"])
         data = registry.prepare(spec, values)
+        if task.get("digests") is not None and data_digests(data) != task["digests"]:
+            raise UserError("this worker prepared other data than the build planned "
+                            "(its trajectories differ): check numpy and neuroanim "
+                            "versions and the trajectory files")
         wants = [pipeline.Want(o["fmt"], Path(o["path"]), o["width"], o["height"],
                                o["fps"], o["drawn_at"]) for o in task["outputs"]]
-        done = pipeline.make_outputs(spec, values, wants, theme=task["theme"],
-                                     budget=task["budget"], progress=False, data=data)
+        if task.get("theme_def"):  # an author's theme travels by value
+            from . import theme as themes
+
+            themes.register(themes.from_dict(task["theme_def"]))
+        from .wording import speaking
+
+        with speaking(task.get("language") or "en", task.get("text") or {},
+                      owner=spec.words):
+            done = pipeline.make_outputs(spec, values, wants, theme=task["theme"],
+                                         budget=task["budget"], progress=False,
+                                         data=data)
         return {"ok": True, "seconds": time.perf_counter() - started,
                 "cpu": time.process_time() - cpu0,
                 "results": [{"result": f.result, "notes": f.notes,
@@ -585,6 +605,9 @@ def _task(plan: Plan, batch: Batch) -> dict:
         "scene": fig.scene, "scene_dirs": [str(d) for d in registry.dirs()],
         "import": spec.module if spec.source.startswith("Python") else None,
         "values": fig.values, "theme": batch.jobs[0].output.theme,
+        "theme_def": fig.theme_defs.get(batch.jobs[0].output.theme),
+        "language": batch.jobs[0].output.language,
+        "text": fig.words(batch.jobs[0].output.language),
         "budget": fig.gif_budget,
         "outputs": [{"fmt": j.output.fmt, "width": j.output.width,
                      "height": j.output.height, "fps": j.output.fps,
@@ -608,6 +631,7 @@ class Event:
     error: str | None = None
     trace: str | None = None
     notes: list[str] = field(default_factory=list)
+    worker: str | None = None  # the cluster worker that rendered it (Dask only)
 
 
 @dataclass
@@ -618,6 +642,8 @@ class Report:
     out_dir: Path
     index: Path | None = None
     lesson_source: str = ""
+    where: str | None = None  # the Dask scheduler it ran on; None: -j on this machine
+    left: int = 0  # outputs a lost cluster left unbuilt
 
     def count(self, status: str) -> int:
         return sum(e.status == status for e in self.events)
@@ -715,6 +741,9 @@ def _entry(job: Job, result: dict, out_dir: Path) -> dict:
         "notes": list(result.get("notes") or []),
         "title": fig.title,
         "link": fig.link,
+        "language": job.output.language,
+        "languages": list(fig.languages),
+        "background": (fig.theme_defs.get(job.output.theme) or {}).get("background"),
         # beyond the contract: change detection and scheduling
         "mtime_ns": st.st_mtime_ns,
         "sha256": file_sha256(path),
@@ -734,16 +763,19 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
           force: bool = False, only: Iterable[str] = (),
           on_event: Callable[[Event], None] = lambda e: None,
           on_start: Callable[[str], None] = lambda line: None,
-          warn: Callable[[str], None] = print) -> Report:
+          warn: Callable[[str], None] = print, runner: Runner | None = None) -> Report:
     """Render what changed in `lesson` into `out_dir`; a failure does not stop others.
 
-    Raises LessonError/UserError (bad lesson, folder, lock) before rendering
-    anything. The manifest is rewritten after every finished output, so an
-    interrupted build leaves it true to the files on disk.
+    `runner` says where the renders run (default: `Pool(jobs)`, this machine);
+    it is started only when something is left to render. Raises
+    LessonError/UserError (bad lesson, folder, lock, an unreachable cluster)
+    before rendering anything. The manifest is rewritten after every finished
+    output, so an interrupted build leaves it true to the files on disk.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
-    jobs = max(1, jobs or default_jobs())
+    runner = runner or Pool(jobs)
+    jobs = runner.slots
     figures = select(lesson, only)  # bad input fails before the folder is touched
     failed: dict[str, str] = {}
     data = prepare(lesson, {f.name for f in figures}, failed)
@@ -762,16 +794,22 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
         for k in dirty:
             del entries[k]
         if manifest.get("manim") != versions()["manim"] or \
-                manifest.get("title") != lesson.title:
-            manifest.update(manim=versions()["manim"], title=lesson.title)
+                manifest.get("title") != lesson.title or \
+                manifest.get("language") != lesson.language:
+            manifest.update(manim=versions()["manim"], title=lesson.title,
+                            language=lesson.language)
             dirty.append("-")
         events: list[Event] = []
         total = len(plan.jobs)
         todo = plan.todo
-        workers = min(jobs, len({(j.figure.name, j.output.theme) for j in todo}))
+        extra: list[str] = []
+        if todo:
+            extra = runner.start(plan, todo)
+            jobs = runner.slots
         on_start(f"{lesson.source} -> {out_dir}: {total} outputs, {len(todo)} to render"
-                 + (f" in {workers} worker process{'es' if workers > 1 else ''}"
-                    if todo else ""))
+                 + (runner.describe() if todo else ""))
+        for line in extra:  # the Dask dashboard, once
+            on_start(line)
 
         def emit(ev: Event) -> None:
             events.append(ev)
@@ -780,6 +818,10 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
         for job in plan.jobs:
             if job.reason is None:
                 entry = entries[job.name]
+                if (entry.get("title"), entry.get("link")) != (job.figure.title,
+                                                               job.figure.link):
+                    entry.update(title=job.figure.title, link=job.figure.link)
+                    dirty.append(job.name)
                 st = os.lstat(out_dir / job.name)
                 if entry.get("mtime_ns") != st.st_mtime_ns:  # same bytes, touched
                     entry["mtime_ns"] = st.st_mtime_ns
@@ -792,70 +834,154 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
         if dirty:
             write_manifest(out_dir, manifest)
 
-        if todo:
-            _run(plan, todo, workers, emit, total, events)
+        left = _run(plan, todo, runner, emit, total, events) if todo else 0
         index = page.write_index(out_dir, manifest)  # the preview page, every build
     return Report(events, time.perf_counter() - started, jobs, out_dir, index,
-                  lesson.source)
+                  lesson.source, where=runner.where, left=left)
 
 
-def _run(plan: Plan, todo: list[Job], workers: int, emit, total: int,
-         events: list) -> None:
-    """Render `todo` in `workers` spawned processes, recording each as it lands.
+class Lost(Exception):
+    """Where the jobs run is gone (a Dask scheduler): the rest stays to build."""
+
+
+class Runner:
+    """Where a build's batches render: the local `Pool`, or a cluster.
+
+    A runner is started once, when a build has something to render; then the
+    build submits `slots` batches at a time (`submit`), waits for any to finish
+    (`wait`) and takes each outcome as `render_batch`'s result (`outcome`), the
+    files already in the output folder. `Lost` from `wait` or `outcome` ends
+    the build with what finished recorded.
+    """
+
+    where: str | None = None  # what `summary` names instead of -j
+    slots: int = 1
+
+    def start(self, plan: Plan, todo: list[Job]) -> list[str]:
+        """Get ready to render `todo`; lines to print once (UserError: cannot)."""
+        return []
+
+    def describe(self) -> str:
+        return ""
+
+    def submit(self, plan: Plan, batch: Batch):
+        raise NotImplementedError
+
+    def wait(self, running: dict) -> Iterable:
+        raise NotImplementedError
+
+    def outcome(self, fut, plan: Plan, batch: Batch) -> dict:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Interrupted: stop what is rendering now."""
+
+    def close(self) -> None:
+        """Finished: release the workers."""
+
+
+class Pool(Runner):
+    """The default: `jobs` worker processes of this machine (no server)."""
+
+    def __init__(self, jobs: int | None = None):
+        self.slots = max(1, jobs or default_jobs())
+        self.pool = None
+
+    def start(self, plan: Plan, todo: list[Job]) -> list[str]:
+        import multiprocessing  # only a build that renders starts workers
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = min(self.slots, len({(j.figure.name, j.output.theme)
+                                            for j in todo}))
+        ctx = multiprocessing.get_context("spawn")
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                        initializer=_worker_init)
+        return []
+
+    def describe(self) -> str:
+        n = self.workers
+        return f" in {n} worker process{'es' if n > 1 else ''}"
+
+    def submit(self, plan: Plan, batch: Batch):
+        return self.pool.submit(render_batch, _task(plan, batch))
+
+    def wait(self, running: dict) -> Iterable:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        return wait(running, return_when=FIRST_COMPLETED)[0]
+
+    def outcome(self, fut, plan: Plan, batch: Batch) -> dict:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return fut.result()
+        except BrokenProcessPool as exc:
+            return {"ok": False, "seconds": 0.0, "trace": None,
+                    "error": f"a worker process died ({exc})"}
+
+    def stop(self) -> None:
+        _stop(self.pool)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+def _run(plan: Plan, todo: list[Job], runner: Runner, emit, total: int,
+         events: list) -> int:
+    """Render `todo` with `runner`, recording each as it lands; how many are left.
 
     A figure's outputs in one theme go to one worker together (a `Batch`,
-    drawn once). Only `workers` batches are in flight at once, so each free
-    worker takes the longest left as estimated *now*: the first finished batch
-    of a figure re-prices that figure's others (`learn`). Balance at the end is what
-    makes -j 2 twice as fast; a long video started last would leave a core idle.
+    drawn once). Only `runner.slots` batches are in flight at once, so each
+    free worker takes the longest left as estimated *now*: the first finished
+    batch of a figure re-prices that figure's others (`learn`). Balance at the
+    end is what makes -j 2 twice as fast; a long video started last would
+    leave a core idle. Left over are the outputs a lost cluster never finished.
     """
     out_dir, manifest = plan.out_dir, plan.manifest
-    import multiprocessing  # only a build that renders starts workers
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                               initializer=_worker_init)
     old_term = signal.getsignal(signal.SIGTERM)
     with contextlib.suppress(ValueError):  # not the main thread: keep the default
         signal.signal(signal.SIGTERM, _raise_interrupt)
     timings: dict[str, float] = {}
     queue = sorted(batches(todo, load_timings()), key=lambda b: b.estimate,
                    reverse=True)
+    running: dict = {}  # future -> Batch
+    left = 0
     try:
-        running: dict = {}  # future -> Batch
-        while queue or running:
-            while queue and len(running) < workers:
-                batch = queue.pop(0)
-                running[pool.submit(render_batch, _task(plan, batch))] = batch
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                batch = running.pop(fut)
-                try:
-                    res = fut.result()
-                except BrokenProcessPool as exc:
-                    res = {"ok": False, "seconds": 0.0, "trace": None,
-                           "error": f"a worker process died ({exc})"}
-                if res["ok"]:
-                    timings[batch.signature] = round(res["cpu"], 2)
-                    learn(queue, batch, res["cpu"])
-                for i, job in enumerate(batch.jobs):
-                    _land(job, res, i, len(batch.jobs), out_dir, manifest, emit,
+        try:
+            while queue or running:
+                while queue and len(running) < max(1, runner.slots):
+                    batch = queue.pop(0)
+                    running[runner.submit(plan, batch)] = batch
+                for fut in runner.wait(running):
+                    batch = running.pop(fut)
+                    res = runner.outcome(fut, plan, batch)
+                    if res["ok"]:
+                        timings[batch.signature] = round(res["cpu"], 2)
+                        learn(queue, batch, res["cpu"])
+                    for i, job in enumerate(batch.jobs):
+                        _land(job, res, i, len(batch.jobs), out_dir, manifest, emit,
+                              len(events) + 1, total, res.get("worker"))
+        except Lost as exc:
+            lost = {"ok": False, "seconds": 0.0, "trace": None, "error": str(exc)}
+            for batch in [*running.values(), *queue]:
+                for job in batch.jobs:
+                    left += 1
+                    _land(job, lost, 0, 1, out_dir, manifest, emit,
                           len(events) + 1, total)
     except BaseException:
-        _stop(pool)
+        runner.stop()
         _sweep_parts(out_dir, max_age=0)  # we hold the lock: every temp file is ours
         raise
     finally:
         save_timings(timings)
         with contextlib.suppress(ValueError):
             signal.signal(signal.SIGTERM, old_term)
-    pool.shutdown(wait=True)
+    runner.close()
+    return left
 
 
 def _land(job: Job, res: dict, i: int, n: int, out_dir: Path, manifest: dict,
-          emit, index: int, total: int) -> None:
+          emit, index: int, total: int, worker: str | None = None) -> None:
     """Record output `i` of a finished batch: manifest entry and event."""
     if res["ok"]:
         one = {**res["results"][i], "seconds": res["results"][i]["result"].seconds,
@@ -869,10 +995,10 @@ def _land(job: Job, res: dict, i: int, n: int, out_dir: Path, manifest: dict,
         manifest["outputs"][job.name] = entry
         write_manifest(out_dir, manifest)
         emit(Event(index, total, job.name, "done", job.reason, one["seconds"],
-                   entry["bytes"], notes=entry["notes"]))
+                   entry["bytes"], notes=entry["notes"], worker=worker))
     else:
         emit(Event(index, total, job.name, "failed", job.reason, res["seconds"],
-                   error=res["error"], trace=res["trace"]))
+                   error=res["error"], trace=res["trace"], worker=worker))
 
 
 def _stop(pool) -> None:
@@ -907,16 +1033,27 @@ def progress_line(ev: Event, width: int = 28) -> str:
     head = f"[{ev.index:>{len(str(ev.total))}}/{ev.total}] {ev.status:<8} {ev.name:<{width}}"
     if ev.status == "skipped":
         return f"{head}       -  {page.human_size(ev.bytes):>8}  ({ev.reason})"
+    on = f"  on {ev.worker}" if ev.worker else ""
     if ev.status == "failed":
-        return f"{head} {ev.seconds:5.1f} s  {ev.error}"
+        return f"{head} {ev.seconds:5.1f} s  {ev.error}{on}"
     notes = f"; {'; '.join(ev.notes)}" if ev.notes else ""
-    return f"{head} {ev.seconds:5.1f} s  {page.human_size(ev.bytes):>8}  ({ev.reason}{notes})"
+    return (f"{head} {ev.seconds:5.1f} s  {page.human_size(ev.bytes):>8}  "
+            f"({ev.reason}{notes}){on}")
 
 
 def summary(report: Report) -> list[str]:
+    ran = f"-j {report.jobs}"
+    if report.where:  # no count when nothing rendered: the cluster was not asked
+        ran = f"Dask {report.where}" + (f", {report.jobs} worker thread"
+                                        f"{'s' if report.jobs != 1 else ''}"
+                                        if report.jobs else "")
     lines = [f"{len(report.events)} outputs in {report.seconds:.1f} s: "
              f"{report.count('done')} rendered, {report.count('skipped')} unchanged, "
-             f"{report.count('failed')} failed (-j {report.jobs}) -> {report.out_dir}"]
+             f"{report.count('failed')} failed ({ran}) -> {report.out_dir}"]
+    if report.left:
+        lines.append(f"{report.left} output{'s' if report.left != 1 else ''} left "
+                     f"unbuilt: the Dask scheduler {report.where} was lost; what "
+                     "finished is in the manifest, build again to finish the rest")
     if report.index:
         lines.append(f"preview: {report.index}")
     if report.failed:
@@ -958,6 +1095,8 @@ def watched_files(lesson: Lesson, report: Report) -> list[Path]:
             paths.append(root)
             paths += root.rglob("*.py")
     paths += [Path(d) for d in sys.path if d and os.path.isdir(d)]
+    widget = Path(neuroanim.__file__).parent / "interactive"  # the twins' page assets
+    paths += [f for f in widget.iterdir() if f.suffix in (".html", ".css", ".js")]
     out = report.out_dir
     paths += [out, out / MANIFEST, out / "index.html"]
     for ev in report.events:
@@ -974,6 +1113,6 @@ def noop_lines(report: Report) -> list[str]:
     start = (f"{report.lesson_source} -> {report.out_dir}: {total} outputs, "
              "0 to render")
     summary_lines = summary(Report(evs, 0.0, report.jobs, report.out_dir,
-                                   report.index))
+                                   report.index, where=report.where))
     summary_lines[0] = summary_lines[0].replace(" in 0.0 s:", " in {seconds} s:", 1)
     return [start, *(progress_line(e) for e in evs), *summary_lines]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import signal
 import sys
@@ -162,8 +163,13 @@ def main(debug: bool, scene_dirs: tuple[str, ...]) -> None:
 
 # ------------------------------------------------------------------------ list
 @main.command("list")
+@click.option("--words", "words_of", metavar="SCENE",
+              help="Show SCENE's strings table instead: each key, its English "
+                   "text and its placeholders (for `text = {...}` and --text).")
+@click.option("--language", default="en", show_default=True, metavar="LANG",
+              help="With --words: the strings in this language.")
 @fail_cleanly
-def list_cmd() -> None:
+def list_cmd(words_of: str | None, language: str) -> None:
     """List every scene with where it comes from, its description and options.
 
     Scenes come from neuroanim itself (built-in), from ./scenes and each
@@ -173,7 +179,20 @@ def list_cmd() -> None:
     Example:
       neuroanim list
       neuroanim list --scenes ~/course/scenes
+      neuroanim list --words and-gate --language de
     """
+    if words_of is not None:
+        if words_of not in registry.scenes():
+            raise UserError(f"--words: unknown scene {words_of!r}; choose from "
+                            f"{', '.join(registry.scenes())}")
+        words = registry.scenes()[words_of].words
+        if language not in words.languages:
+            raise UserError(f"--language: {words_of} speaks "
+                            f"{', '.join(words.languages)}")
+        table = words.translations[language]
+        for key in words:
+            say(f"{key} = {json.dumps(table[key], ensure_ascii=False)}")
+        return
     for spec in registry.scenes().values():
         click.secho(spec.name, bold=True, nl=False)
         say(f"  {spec.description}  [{spec.source}]")
@@ -203,11 +222,22 @@ def _click_option(p: Param):
 def _render_command(spec: SceneSpec) -> click.Command:
     @fail_cleanly
     def run(fmt, quality, theme, transparent, out, fps, resolution, verbose,
-            gif_budget, **given):
+            gif_budget, text, language, theme_file, **given):
         from . import gif, pipeline
+        from .wording import LANGUAGES, speaking
 
         given = {k: v for k, v in given.items() if v not in (None, ())}
-        with _sigterm_unwinds():  # the same pipeline as a lesson build's outputs
+        overrides = _text_overrides(spec, text)
+        if language not in LANGUAGES:
+            raise UserError(f"--language: {language!r} is not one of "
+                            f"{', '.join(LANGUAGES)}")
+        if language not in spec.languages:
+            raise UserError(f"--language: {spec.name} has no {language!r} words; it "
+                            f"speaks {', '.join(spec.languages)}")
+        if theme_file is not None:
+            theme = _theme_file(theme_file, theme)
+        theme = theme or "dark"
+        with _sigterm_unwinds(), speaking(language, overrides, owner=spec.words):
             fin = pipeline.make(
                 spec, given, budget=gif.parse_budget(gif_budget), fmt=fmt,
                 quality=quality, theme=theme, transparent=transparent, out=out,
@@ -232,15 +262,27 @@ def _render_command(spec: SceneSpec) -> click.Command:
     )
     common = [
         click.Option(["-f", "--format", "fmt"], metavar="FORMAT",
-                     help="mp4, webm, gif, png (the last frame) or mov "
-                          "[default: -o's extension, else mp4]."),
+                     help="mp4, webm, gif, png (the last frame), mov or interactive "
+                          "(a self-contained HTML widget) [default: -o's extension, "
+                          "else mp4]."),
         click.Option(["-q", "--quality"], default="l", show_default=True,
                      metavar="l|m|h|k",
                      help="l 854x480@15, m 1280x720@30, h 1920x1080@60, "
                           "k 3840x2160@60."),
-        click.Option(["--theme"], default="dark", show_default=True,
-                     metavar="dark|light",
-                     help="dark or light (a white page)."),
+        click.Option(["--theme"], default=None, metavar="dark|light|NAME",
+                     help="dark (the default) or light (a white page), or a theme "
+                          "of --theme-file."),
+        click.Option(["--theme-file"], type=click.Path(path_type=Path),
+                     metavar="FILE",
+                     help="A TOML theme: base = \"light\" or \"dark\" and colours "
+                          "(#RRGGBB) or the font to change, as in a lesson's "
+                          "[themes.NAME]."),
+        click.Option(["--text"], multiple=True, metavar="KEY=VALUE",
+                     help="Override one of the scene's strings (repeatable); "
+                          "`neuroanim list --words SCENE` shows the keys."),
+        click.Option(["--language"], default="en", show_default=True, metavar="LANG",
+                     help="The language of the words on screen, in captions and "
+                          "alt text: en or de."),
         click.Option(["--transparent"], is_flag=True,
                      help="Transparent background (webm, mov, png only)."),
         click.Option(["-o", "--output", "out"], type=click.Path(), metavar="PATH",
@@ -259,6 +301,54 @@ def _render_command(spec: SceneSpec) -> click.Command:
     for p in spec.params:
         _click_option(p)(cmd)
     return cmd
+
+
+def _text_overrides(spec: SceneSpec, pairs: tuple[str, ...]) -> dict[str, str]:
+    """`--text KEY=VALUE` pairs, checked against the scene's strings table."""
+    out = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key.strip():
+            raise UserError(f"--text: {pair!r} must be KEY=VALUE, e.g. "
+                            f"--text title=\"What loss means\"")
+        out[key.strip()] = value
+    problems = spec.text_problems(out)
+    if problems:
+        raise UserError(f"--text: {problems[0]}")
+    return out
+
+
+def _theme_file(path: Path, name: str | None) -> str:
+    """Register the theme(s) of `path`; the one to use (named, or the only one)."""
+    import tomllib
+
+    from . import theme as themes
+
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"--theme-file: {path}: no such file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"--theme-file: {path}: {exc}") from None
+    tables = doc["themes"] if isinstance(doc.get("themes"), dict) else {path.stem: doc}
+    made = {}
+    for key, table in tables.items():
+        t, problems = themes.from_table(key, table, f"{path}: themes.{key}")
+        if problems:
+            raise UserError(f"--theme-file: {problems[0]}")
+        if key in themes.BUILT_IN:
+            raise UserError(f"--theme-file: {path}: {key!r} is a built-in theme's "
+                            "name; give yours another")
+        made[key] = themes.register(t)
+        for line in themes.legibility(t):
+            say(f"warning: {line}", err=True)
+    if name is None:
+        if len(made) > 1:
+            raise UserError(f"--theme: {path} holds {', '.join(made)}; pick one")
+        return next(iter(made))
+    if name not in made and name not in themes.BUILT_IN:
+        raise UserError(f"--theme: {name!r} is not in {path} ({', '.join(made)})")
+    return name
 
 
 class RenderGroup(click.Group):
@@ -299,6 +389,8 @@ def _summary(result) -> str:
     size = human_size(result.bytes)
     if result.fmt == "png":
         return f"{result.path}  {size}  {result.width}x{result.height}  still"
+    if result.fmt == "interactive":
+        return f"{result.path}  {size}  interactive page (open it in a browser)"
     caps = f"  captions {result.captions}" if result.captions else ""
     return (f"{result.path}  {size}  {result.width}x{result.height}  "
             f"{result.duration:.2f} s  {result.frames} frames @ {result.fps:g} fps"
@@ -372,23 +464,30 @@ def preview(out_dir: Path, no_open: bool) -> None:
               help="Build only this figure (repeatable); the others are left as they are.")
 @click.option("-n", "--dry-run", is_flag=True,
               help="Print what would be rendered and why; render nothing.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Render on a Dask cluster: tcp://HOST:PORT of a `dask scheduler`, "
+                   "local:N for N worker processes here, or none for -j "
+                   "[default: $NEUROANIM_SCHEDULER, else the lesson's [build] "
+                   "scheduler, else none]. Needs pip install 'neuroanim[dask]'.")
 @fail_cleanly
-def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run) -> None:
+def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run, scheduler) -> None:
     """Render every figure of a lesson: only what changed, in parallel.
 
     Without LESSON_FILE the built-in lesson (chapter 2) is built; `neuroanim init`
-    writes it out to edit. Exit status: 0 all built, 1 a figure failed, 2 a bad
-    lesson file or option, or another build is writing to the same folder.
+    writes it out to edit. Exit status: 0 all built, 1 a figure failed or a
+    cluster was lost midway, 2 a bad lesson file or option, an unreachable or
+    mismatched cluster, or another build is writing to the same folder.
 
     \b
     Example:
       neuroanim build
       neuroanim build lesson.toml -j 2
       neuroanim build lesson.toml --only and-gate --force
+      neuroanim build lesson.toml --scheduler tcp://10.0.0.5:8786
     """
     from . import build as bld
+    from . import cluster, nochange
     from . import lesson as lsn
-    from . import nochange
 
     def warn(msg: str) -> None:
         say(msg, err=True)
@@ -406,10 +505,18 @@ def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run) -> None:
                 say(f"{verb:<7}{job.name}  ({job.error or job.reason or 'unchanged'})")
             say(f"{len(plan.todo)} of {len(plan.jobs)} outputs would render")
             return
+        where = cluster.choose(scheduler, lesson)
+        if where is not None:
+            if jobs is not None:
+                raise UserError(f"-j: {where.source} sends the renders to Dask "
+                                f"{where.address}, whose workers decide how many run "
+                                "at once; drop -j, or pass --scheduler none")
+            cluster.require(where)
         report = bld.build(
             lesson, out_dir, jobs=jobs, force=force, only=only, warn=warn,
             on_start=lambda line: say(line),
-            on_event=lambda ev: say(bld.progress_line(ev)))
+            on_event=lambda ev: say(bld.progress_line(ev)),
+            runner=cluster.Dask(where) if where else None)
     except lsn.LessonError as exc:
         if Context.debug:
             raise
@@ -434,8 +541,11 @@ def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run) -> None:
 @click.option("--lesson", "which", default="chapter-2", show_default=True,
               metavar="NAME", help="Which built-in lesson: chapter-2 or chapter-3 "
                                    "(the preview of layers learning XOR).")
+@click.option("--language", default="en", show_default=True, metavar="LANG",
+              help="The lesson's language: en or de (German words, captions, alt "
+                   "text and decimal commas).")
 @fail_cleanly
-def init_cmd(path: Path, force: bool, which: str) -> None:
+def init_cmd(path: Path, force: bool, which: str, language: str) -> None:
     """Write a built-in lesson to a commented lesson.toml, to edit and build.
 
     \b
@@ -443,9 +553,21 @@ def init_cmd(path: Path, force: bool, which: str) -> None:
       neuroanim init
       neuroanim init course/chapter-2.toml && neuroanim build course/chapter-2.toml
       neuroanim init --lesson chapter-3 chapter-3.toml
+      neuroanim init --language de kapitel-2.toml
     """
-    from .lesson import builtin_text, loads
+    from .lesson import LESSONS, builtin_text, loads
+    from .wording import LANGUAGES
 
+    if language not in LANGUAGES:
+        raise UserError(f"--language: {language!r} is not one of {', '.join(LANGUAGES)}")
+    if language != "en":
+        translated = f"{which}-{language}"
+        if translated not in LESSONS:
+            have = [n for n in LESSONS if n.startswith(which + "-")] or ["none"]
+            raise UserError(f"--language: {which} has no {language!r} version yet "
+                            f"(built-in translations: {', '.join(have)}); write one "
+                            f"with language = {language!r} in its [defaults]")
+        which = translated
     text = builtin_text(which)
 
     if path.is_dir():

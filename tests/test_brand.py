@@ -101,3 +101,38 @@ def test_a_low_contrast_theme_file_warns_with_the_pair_and_ratio(tmp_path):
                                     "-o", str(tmp_path / "p.png")])
     assert res.exit_code == 0, res.output
     assert "warning: theme 'pale': muted #8A8A8A on background #FFFFFF" in res.output
+
+
+def test_a_lesson_theme_reaches_the_worker_and_the_page(tmp_path):
+    import json
+
+    from tests import tiny_words  # noqa: F401  (registers the scene)
+    lesson = tmp_path / "lesson.toml"
+    lesson.write_text('''
+[defaults]
+resolution = "160x90"
+fps = 5
+
+[themes.brand]
+base = "dark"
+background = "#203040"
+
+[[figure]]
+name = "ring"
+scene = "tiny-words"
+formats = ["png"]
+themes = ["brand"]
+''', encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["build", str(lesson), "-o", str(out), "-j", "2"])
+    assert res.exit_code == 0, res.output
+    px = np.asarray(Image.open(out / "ring-brand.png").convert("RGB"))
+    assert (px[1, 1] == [0x20, 0x30, 0x40]).all(), px[1, 1]
+    entry = json.loads((out / "manifest.json").read_text())["outputs"]["ring-brand.png"]
+    assert entry["theme"] == "brand" and entry["background"] == "#203040"
+    assert "background:#203040" in (out / "index.html").read_text(encoding="utf-8")
+    key = entry["key"]
+    lesson.write_text(lesson.read_text().replace("#203040", "#203041"))
+    res = CliRunner().invoke(main, ["build", str(lesson), "-o", str(out), "-j", "1"])
+    entry = json.loads((out / "manifest.json").read_text())["outputs"]["ring-brand.png"]
+    assert entry["key"] != key, "a theme colour edit must re-render"

@@ -100,3 +100,152 @@ def test_overrides_are_checked_against_keys_and_placeholders():
     with speaking("en", {"bounced": "hüpft {steps}×"}):
         assert words("bounced", steps=3) == "hüpft 3×"
     assert words("bounced", steps=3) == "bounced (3 steps)"
+
+
+# ----------------------------------------------------------- through builds
+TINY_WORDS = '''
+[defaults]
+resolution = "160x90"
+fps = 5
+
+[[figure]]
+name = "ring"
+scene = "tiny-words"
+title = "A ring"
+formats = ["mp4", "png"]
+'''
+
+
+@pytest.fixture
+def tiny_words():
+    from tests import tiny_words  # registers the scene
+    return tiny_words
+
+
+def build_lesson(tmp_path, text: str, *args: str):
+    from click.testing import CliRunner
+
+    from neuroanim.cli import main
+    path = tmp_path / "lesson.toml"
+    path.write_text(text, encoding="utf-8")
+    return CliRunner().invoke(main, ["build", str(path), "-o", str(tmp_path / "out"),
+                                     "-j", "1", *args])
+
+
+def manifest(tmp_path) -> dict:
+    import json
+    return json.loads((tmp_path / "out" / "manifest.json").read_text())["outputs"]
+
+
+def test_a_title_override_is_in_the_text_objects_and_the_frame(tmp_path):
+    import numpy as np
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from neuroanim.cli import main
+    s = spec("loss-and-epochs")
+    with speaking("en", {"title": "What loss means"}, owner=s.words):
+        scene = constructed(s.scene_class(), None)
+    texts = [b.text for b in text_blocks(*scene.mobjects)]
+    assert "What loss means" in texts and "Loss and epochs" not in texts
+    frames = {}
+    for name, extra in (("plain", []), ("over", ["--text", "title=What loss means"])):
+        out = tmp_path / f"{name}.png"
+        res = CliRunner().invoke(main, ["render", "loss-and-epochs", "-f", "png",
+                                        "--resolution", "428x240", "-o", str(out),
+                                        *extra])
+        assert res.exit_code == 0, res.output
+        frames[name] = np.asarray(Image.open(out).convert("L")).astype(int)
+    diff = np.abs(frames["plain"] - frames["over"]) > 40
+    rows, cols = np.nonzero(diff)
+    assert diff.sum() > 100, "the title did not change in the frame"
+    assert rows.max() < 40, "more than the title changed"  # the title's band only
+    res = CliRunner().invoke(main, ["render", "loss-and-epochs", "-f", "png",
+                                    "--text", "titel=x", "-o", str(tmp_path / "x.png")])
+    assert res.exit_code == 2 and "unknown key 'titel'" in res.output
+    assert "title" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("text, says", [
+    ('text = { titel = "x" }', "unknown key 'titel'; known keys: title, caption.draw"),
+    ('text = { "caption.draw" = "radius {r}" }', "unknown placeholder {r}"),
+    ('text = { "caption.draw" = "a circle" }', "placeholder {radius} is missing"),
+    ('text = { "caption.draw" = "radius {radius" }', "malformed placeholder"),
+    ('language = "fr"', "'fr' is not one of en, de"),
+    ('text = { de = { title = "x" } }', "does not speak 'de'"),
+])
+def test_a_bad_text_or_language_is_a_lesson_error_before_anything_renders(
+        tmp_path, tiny_words, text, says):
+    res = build_lesson(tmp_path, TINY_WORDS + text + "\n")
+    assert res.exit_code == 2, res.output
+    assert says in res.output, res.output
+    assert not (tmp_path / "out" / "ring.mp4").exists()
+
+
+def test_a_text_edit_re_renders_and_a_title_edit_only_updates_the_page(tmp_path,
+                                                                      tiny_words):
+    assert build_lesson(tmp_path, TINY_WORDS).exit_code == 0
+    first = manifest(tmp_path)
+    assert first["ring.mp4"]["alt"] == "A circle of radius 1.50 is drawn."
+    edited = TINY_WORDS + 'text = { alt = "A ring, radius {radius}." }\n'
+    res = build_lesson(tmp_path, edited)
+    assert res.exit_code == 0, res.output
+    second = manifest(tmp_path)
+    assert second["ring.mp4"]["key"] != first["ring.mp4"]["key"]
+    assert second["ring.mp4"]["alt"] == "A ring, radius 1.50."
+    retitled = edited.replace('title = "A ring"', 'title = "Rings and circles"')
+    res = build_lesson(tmp_path, retitled)
+    assert res.exit_code == 0, res.output
+    third = manifest(tmp_path)
+    assert all(third[n]["key"] == second[n]["key"] for n in third), "title re-rendered"
+    assert all(e["title"] == "Rings and circles" for e in third.values())
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "Rings and circles" in page and ">A ring<" not in page
+
+
+def test_each_language_gets_its_outputs_its_words_and_a_track(tmp_path, tiny_words):
+    from tests.scene_checks import parse_srt
+    res = build_lesson(tmp_path, TINY_WORDS + 'languages = ["en", "de"]\n')
+    assert res.exit_code == 0, res.output
+    m = manifest(tmp_path)
+    assert set(m) == {"ring.mp4", "ring.png", "ring.de.mp4", "ring.de.png"}
+    assert m["ring.de.mp4"]["language"] == "de" and m["ring.mp4"]["language"] == "en"
+    assert m["ring.de.mp4"]["alt"] == "Ein Kreis mit Radius 1,50 wird gezeichnet."
+    cues = [c for *_, c in parse_srt(tmp_path / "out" / "ring.de.srt")]
+    assert cues == ["ein Kreis mit Radius 1,50 entsteht", "fertig"]
+    import html
+    page = html.unescape((tmp_path / "out" / "index.html").read_text(encoding="utf-8"))
+    snippet = page[page.index("<video controls", page.index("Video for a dark page")):]
+    snippet = snippet[:snippet.index("</video>")]
+    assert '<source src="ring.mp4"' in snippet and "ring.de.mp4" not in snippet
+    assert '<track kind="captions" srclang="en" label="English" src="ring.vtt" ' \
+           'default>' in snippet
+    assert '<track kind="captions" srclang="de" label="Deutsch" src="ring.de.vtt">' \
+        in snippet
+
+
+@pytest.mark.render
+def test_the_german_lesson_builds(tmp_path):
+    from click.testing import CliRunner
+
+    from neuroanim.cli import main
+    from neuroanim.lesson import builtin_text
+    runner = CliRunner()
+    res = runner.invoke(main, ["init", "--language", "de", str(tmp_path / "l.toml")])
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "l.toml").read_text(encoding="utf-8")
+    assert text == builtin_text("chapter-2-de") and 'language = "de"' in text
+    small = re.sub(r'(?m)^formats = .*$', 'formats = ["png"]', text)
+    small = small.replace('quality = "l"', 'quality = "l"\nresolution = "428x240"')
+    (tmp_path / "l.toml").write_text(small, encoding="utf-8")
+    res = runner.invoke(main, ["build", str(tmp_path / "l.toml"), "-o",
+                               str(tmp_path / "out"), "-j", "2"])
+    assert res.exit_code == 0, res.output
+    import json
+    doc = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert doc.get("language") == "de"
+    entries = doc["outputs"]
+    assert entries and all(e["language"] == "de" for e in entries.values())
+    assert "Lernrate" in entries["and-gate.png"]["alt"]
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="de">' in page
