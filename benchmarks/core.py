@@ -71,7 +71,18 @@ def in_process(repeat: int) -> dict[str, Timing]:
         MLP_FIGURE: _times_ms(
             lambda: train_mlp("XOR", hidden=4, epochs=10_000), repeat
         ),
+        # loading a 10,000-epoch mlp file, validated by replay (json, npz)
+        **{f"load mlp 10k {suffix}": _times_ms(lambda p=p: trajectory.load(p), repeat)
+           for suffix, p in _mlp_files().items()},
     }
+
+
+def _mlp_files() -> dict[str, str]:
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="neuroanim-bench-")
+    run = train_mlp("XOR", hidden=4, epochs=10_000)
+    return {s: str(trajectory.save(run, f"{folder}/long{s}")) for s in (".json", ".npz")}
 
 
 def _children_cpu() -> float:

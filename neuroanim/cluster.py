@@ -312,20 +312,19 @@ class Dask(build.Runner):
             if self.spot.local is not None:
                 self.cluster = local_cluster(distributed, self.spot.local)
             with dask.config.set(QUIET):
-                self.client = (distributed.Client(self.cluster, timeout=CONNECT_TIMEOUT,
-                                                  set_as_default=False)
-                               if self.cluster is not None else self._connect(distributed))
+                self.client = self._connect(distributed, self.cluster)
             self._check(plan, todo)
         except BaseException:
             self.close()
             raise
         return [self._dashboard()]
 
-    def _connect(self, distributed):
+    def _connect(self, distributed, cluster=None):
+        """A client of `cluster` (a LocalCluster), else of the scheduler named."""
         where = self.spot
         try:
-            client = distributed.Client(where.address, timeout=CONNECT_TIMEOUT,
-                                        set_as_default=False)
+            client = distributed.Client(where.address if cluster is None else cluster,
+                                        timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise UserError(f"{where.source}: cannot reach the Dask scheduler at "
                             f"{where.address} ({_brief(exc)}); start one with "

@@ -145,10 +145,11 @@ def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str
     for i, want in enumerate(wants):
         if want.fmt in rd.UNDRAWN:
             t0 = time.perf_counter()
-            res = registry.guarded(spec, interactive.write, spec, values, data, theme,
-                                   want.path, (want.width, want.height))
-            results[i] = (dataclasses.replace(
-                res, seconds=round(time.perf_counter() - t0, 3)), [])
+            path, size = registry.guarded(spec, interactive.write, spec, values, data,
+                                          theme, want.path)
+            results[i] = (rd.RenderResult(path, want.fmt, size, want.width, want.height,
+                                          0.0, 0, 0.0,
+                                          seconds=round(time.perf_counter() - t0, 3)), [])
     return [finish(spec, results[i][0], data, results[i][1]) for i in range(len(wants))]
 
 

@@ -47,15 +47,21 @@ def telling_frame(video_path: Path):
     """
     best, best_score, peak, n = None, -1.0, 0.0, 0
     for frame in _frames(Path(video_path)):
-        n += 1
         small = frame.to_ndarray(format="rgb24", width=160, height=90)
         score = _content(small)
         peak = max(peak, score)
         if score >= 0.9 * peak:
-            best, best_score = frame, score  # converted once, at the end
+            best, best_score = n, score
+        n += 1
     if best is None:
         raise UserError(f"{video_path}: no video frames to make a poster from")
-    return best.to_ndarray(format="rgba"), best_score, n
+    # A decoded frame kept past later decodes (or past the container's close) may
+    # share a buffer the decoder reuses: the same video gave two posters. Decode
+    # again to the chosen frame and convert it while it is the current one.
+    for i, frame in enumerate(_frames(Path(video_path))):
+        if i == best:
+            return frame.to_ndarray(format="rgba"), best_score, n
+    raise UserError(f"{video_path}: frame {best} vanished on the second decode")
 
 
 def make_poster(video_path: Path, poster_path: Path) -> Path:

@@ -306,9 +306,11 @@ def render(
     if fmt in UNDRAWN:  # the interactive page: from the data, no manim
         from . import interactive
 
-        res = registry.guarded(spec, interactive.write, spec, values, data, theme,
-                               target, (w, h))
-        return dataclasses.replace(res, seconds=round(time.perf_counter() - started, 3))
+        path, size = registry.guarded(spec, interactive.write, spec, values, data,
+                                      theme, target)
+        # width and height: the size an embed gives it; no frames
+        return RenderResult(path, fmt, size, int(w), int(h), 0.0, 0, 0.0,
+                            seconds=round(time.perf_counter() - started, 3))
 
     with scratch_dir() as scratch:
         produced = scratch / f"out.{fmt}"

@@ -10,7 +10,6 @@ import dataclasses
 import io
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -550,16 +549,12 @@ def test_the_caps_leave_four_times_room_for_the_largest_mlp_file():
         assert 3.5 * largest <= cap, f"{what}: cap {cap:,} for {largest:,.0f}"
 
 
-def test_a_10000_epoch_file_loads_well_under_a_second(tmp_path):
+def test_a_10000_epoch_file_loads_back_equal(tmp_path):
+    """(Its load time is a benchmark: benchmarks/core.py, `load mlp 10k`.)"""
     run = train_mlp("XOR", hidden=4, epochs=10_000)
-    for suffix, limit in ((".json", 1.0), (".npz", 0.25)):
+    for suffix in (".json", ".npz"):
         path = tio.save(run, tmp_path / f"long{suffix}")
-        best = math.inf
-        for _ in range(2):
-            started = time.perf_counter()
-            back = tio.load(path, expect="mlp")
-            best = min(best, time.perf_counter() - started)
-        assert best < limit, f"loading {suffix} took {best:.2f} s"
+        back = tio.load(path, expect="mlp")
         assert tio.digest(back) == tio.digest(run)
 
 

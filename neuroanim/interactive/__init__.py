@@ -107,13 +107,8 @@ def page(spec, values: dict, data: Any, theme: str = "dark",
                        f"{MAX_BYTES} bytes")
 
 
-def write(spec, values: dict, data: Any, theme: str, path: Path,
-          size: tuple[int, int]):
-    """Write the widget page to `path` atomically; its RenderResult (width and
-    height: the size an embed gives it, no frames)."""
-    from ..render import RenderResult
-
+def write(spec, values: dict, data: Any, theme: str, path: Path) -> tuple[Path, int]:
+    """Write the widget page to `path` atomically; (its path, its bytes). The
+    caller (`render.render`) makes it a RenderResult."""
     body = page(spec, values, data, theme).encode("utf-8")
-    path = files.atomic_write(Path(path), body)
-    return RenderResult(path, FORMAT, len(body), int(size[0]), int(size[1]), 0.0, 0,
-                        0.0)
+    return files.atomic_write(Path(path), body), len(body)
