@@ -20,27 +20,12 @@ from click.testing import CliRunner
 from neuroanim import build, cluster, core, lesson
 from neuroanim import trajectory as tio
 from neuroanim.cli import main
+from tests import test_build
 
 distributed = pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = '''
-[defaults]
-resolution = "160x90"
-fps = 5
-
-[[figure]]
-name = "circle"
-scene = "tiny"
-formats = ["mp4", "png", "gif"]
-
-[[figure]]
-name = "quick"
-scene = "tiny"
-formats = ["webm", "png"]
-themes = ["light"]
-options = { seconds = 0.5 }
-'''
+TINY = test_build.TINY  # the tiny lesson the local builds are tested on
 GATE = '''
 [[figure]]
 name = "gate"
