@@ -260,9 +260,7 @@ def fit_text(text: str, size: float, width: float, color: str | None = None,
         best = group
         if group.width <= width or shrink_to(group, width, size=size,
                                              min_size=min_size):
-            break
-    else:  # still too wide: keep the floor size, the caller's layout test will say
-        pass
+            break  # else still too wide at the floor size: the layout tests say so
     best.text = text
     return best
 
@@ -273,8 +271,8 @@ def _balanced(words: list[str], n: int) -> list[str]:
     target = total / n
     lines: list[str] = []
     for word in words:
-        if lines and len(lines) < n and len(lines[-1]) + 1 + len(word) > target * 1.05 \
-                and len(lines[-1]) > 0:
+        if lines and lines[-1] and len(lines) < n \
+                and len(lines[-1]) + 1 + len(word) > target * 1.05:
             lines.append(word)
         elif lines:
             lines[-1] = f"{lines[-1]} {word}"
