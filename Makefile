@@ -27,8 +27,10 @@ $(STAMP): pyproject.toml | debian
 	@$(PY) -c "import manim, neuroanim, distributed" || { echo "neuroanim set-up: install failed" >&2; exit 1; }
 	@touch $@
 
+# The built-in lessons by path: a lesson.toml of yours in this folder is not built.
 demo: setup
-	$(VENV)/bin/neuroanim build
+	@echo "make demo: the built-in lesson (chapter 2) into renders/, the chapter 3 preview into renders/chapter-3/"
+	$(VENV)/bin/neuroanim build neuroanim/lessons/chapter-2.toml
 	$(VENV)/bin/neuroanim build neuroanim/lessons/chapter-3.toml -o renders/chapter-3
 
 test: setup $(AXE)

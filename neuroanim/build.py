@@ -63,6 +63,7 @@ CONSTRUCT = 0.2  # measured on the chapter's scenes: 0.06 to 0.27
 FRAME_WEIGHT = {"png": 0.0, "mp4": 1.0, "mov": 1.0, "webm": 1.0, "gif": 1.3}
 REFERENCE_RATE = 854 * 480 * 15
 GUESS_SECONDS = 10.0  # a lesson video at quality l, when nothing better is known
+CHECK_EVERY = 0.2  # seconds between a build's `check` calls (serve: a new edit?)
 
 
 # ---------------------------------------------------------------------- keys
@@ -208,6 +209,19 @@ def drawn_at(fig: Figure) -> dict[str, float]:
     return rates
 
 
+# What `build -n` names when a key changed: the key's fields in groups.
+PARTS = {
+    "scene code": ("scene", "code"),
+    "options": ("options",),
+    "trajectory": ("trajectories",),
+    "theme": ("theme", "theme_def"),
+    "text": ("language", "text"),
+    "size or format": ("quality", "format", "width", "height", "fps", "gif_budget",
+                       "drawn_at"),
+    "versions": ("schema", "encoder", "gifsicle", "versions"),
+}
+
+
 def output_key(fig: Figure, out: Output, trajectories: list[str], code: str,
                rate: float | None = None) -> str:
     """The sha256 of everything that determines the bytes of one output file.
@@ -217,6 +231,18 @@ def output_key(fig: Figure, out: Output, trajectories: list[str], code: str,
     The encoder settings count (thread count, container flags), and for a GIF
     the gifsicle that compresses it.
     """
+    return key_and_parts(fig, out, trajectories, code, rate)[0]
+
+
+def _digest(doc) -> str:
+    text = json.dumps(doc, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def key_and_parts(fig: Figure, out: Output, trajectories: list[str], code: str,
+                  rate: float | None = None) -> tuple[str, dict[str, str]]:
+    """`output_key`, and a short digest of each group of `PARTS`: what the
+    manifest keeps so a later build can say which inputs changed."""
     doc = {
         "schema": KEY_SCHEMA,
         "scene": fig.scene,
@@ -239,8 +265,18 @@ def output_key(fig: Figure, out: Output, trajectories: list[str], code: str,
         "gifsicle": gif.gifsicle_version() if out.fmt == "gif" else None,
         "versions": versions(),
     }
-    text = json.dumps(doc, sort_keys=True, allow_nan=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    parts = {group: _digest([doc[k] for k in keys])[:16]
+             for group, keys in PARTS.items()}
+    return _digest(doc), parts
+
+
+def what_changed(entry: dict, parts: dict[str, str]) -> str:
+    """`changed: options, trajectory`: the groups whose digest moved."""
+    old = entry.get("parts")
+    if not isinstance(old, dict):
+        return "changed"
+    moved = [g for g in PARTS if old.get(g) != parts.get(g)]
+    return f"changed: {', '.join(moved)}" if moved else "changed"
 
 
 # ------------------------------------------------------------------ manifest
@@ -287,7 +323,8 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def stale_reason(out_dir: Path, name: str, entry: dict | None, key: str) -> str | None:
+def stale_reason(out_dir: Path, name: str, entry: dict | None, key: str,
+                 parts: dict[str, str] | None = None) -> str | None:
     """Why output `name` must be rendered, or None when its file is up to date.
 
     Size and mtime as recorded mean untouched (git's index does the same); an
@@ -297,7 +334,7 @@ def stale_reason(out_dir: Path, name: str, entry: dict | None, key: str) -> str 
     if entry is None:
         return "new"
     if entry.get("key") != key:
-        return "changed"
+        return what_changed(entry, parts or {})
     path = out_dir / name
     try:
         st = os.lstat(path)
@@ -326,6 +363,7 @@ class Job:
     reason: str | None  # why it renders; None: up to date, skipped
     error: str | None = None  # the figure cannot render: its scene's code raised
     rate: float | None = None  # the rate of the pass that draws it
+    parts: dict = field(default_factory=dict)  # `key_and_parts`: for -n next time
 
     @property
     def name(self) -> str:
@@ -448,10 +486,13 @@ def make_plan(lesson: Lesson, out_dir, *, force: bool = False, only: Iterable[st
                     *(GIF_PIPELINE if out.fmt == "gif" else ()))
             if mods not in codes:
                 codes[mods] = code_digest(mods)
-            key = output_key(fig, out, digests, codes[mods], rates.get(out.name))
+            key, parts = key_and_parts(fig, out, digests, codes[mods],
+                                       rates.get(out.name))
             entry = entries.get(out.name)
-            reason = "forced" if force else stale_reason(out_dir, out.name, entry, key)
-            jobs.append(Job(fig, out, key, reason, rate=rates.get(out.name)))
+            reason = "forced" if force else stale_reason(out_dir, out.name, entry, key,
+                                                         parts)
+            jobs.append(Job(fig, out, key, reason, rate=rates.get(out.name),
+                            parts=parts))
     return Plan(lesson, out_dir, jobs, data, manifest)
 
 
@@ -575,18 +616,31 @@ def render_batch(task: dict) -> dict:
             from . import theme as themes
 
             themes.register(themes.from_dict(task["theme_def"]))
+        from . import encode
         from .wording import speaking
 
+        cancel = task.get("cancel")
+
+        def look(frames: int) -> None:  # a stat every 8 frames: microseconds
+            if frames % 8 == 0 and os.path.exists(cancel):
+                raise Cancelled("cancelled: a newer edit made it stale")
+
         with speaking(task.get("language") or "en", task.get("text") or {},
-                      owner=spec.words):
+                      owner=spec.words), encode.on_frame(look if cancel else None):
+            if cancel and os.path.exists(cancel):
+                raise Cancelled("cancelled before it started")
             done = pipeline.make_outputs(spec, values, wants, theme=task["theme"],
                                          budget=task["budget"], progress=False,
-                                         data=data)
+                                         data=data, draft=bool(task.get("draft")))
         return {"ok": True, "seconds": time.perf_counter() - started,
                 "cpu": time.process_time() - cpu0,
                 "results": [{"result": f.result, "notes": f.notes,
                              "extra": f.manifest_fields()} for f in done]}
     except Exception as exc:  # reported per figure; the build goes on
+        if task.get("cancel") and os.path.exists(task["cancel"]):  # however wrapped
+            return {"ok": False, "cancelled": True, "trace": None,
+                    "error": "cancelled: a newer edit made it stale",
+                    "seconds": time.perf_counter() - started}
         brief = str(exc) if isinstance(exc, UserError | SceneError) else \
             f"{type(exc).__name__}: {exc}"
         return {"ok": False, "error": brief.splitlines()[0] if brief else repr(exc),
@@ -609,6 +663,7 @@ def _task(plan: Plan, batch: Batch) -> dict:
         "language": batch.jobs[0].output.language,
         "text": fig.words(batch.jobs[0].output.language),
         "budget": fig.gif_budget,
+        "draft": fig.quality == "draft",
         "outputs": [{"fmt": j.output.fmt, "width": j.output.width,
                      "height": j.output.height, "fps": j.output.fps,
                      "drawn_at": j.rate, "path": str(plan.out_dir / j.name)}
@@ -632,6 +687,7 @@ class Event:
     trace: str | None = None
     notes: list[str] = field(default_factory=list)
     worker: str | None = None  # the cluster worker that rendered it (Dask only)
+    eta: float | None = None  # seconds the build guesses it has left
 
 
 @dataclass
@@ -741,6 +797,8 @@ def _entry(job: Job, result: dict, out_dir: Path) -> dict:
         "notes": list(result.get("notes") or []),
         "title": fig.title,
         "link": fig.link,
+        "draft": fig.quality == "draft",
+        "parts": job.parts,
         "language": job.output.language,
         "languages": list(fig.languages),
         "background": (fig.theme_defs.get(job.output.theme) or {}).get("background"),
@@ -763,7 +821,9 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
           force: bool = False, only: Iterable[str] = (),
           on_event: Callable[[Event], None] = lambda e: None,
           on_start: Callable[[str], None] = lambda line: None,
-          warn: Callable[[str], None] = print, runner: Runner | None = None) -> Report:
+          warn: Callable[[str], None] = print, runner: Runner | None = None,
+          first: Iterable[str] = (), check: Callable[[], set[str] | None] | None = None,
+          data: dict | None = None, failed: dict[str, str] | None = None) -> Report:
     """Render what changed in `lesson` into `out_dir`; a failure does not stop others.
 
     `runner` says where the renders run (default: `Pool(jobs)`, this machine);
@@ -771,14 +831,23 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
     LessonError/UserError (bad lesson, folder, lock, an unreachable cluster)
     before rendering anything. The manifest is rewritten after every finished
     output, so an interrupted build leaves it true to the files on disk.
+
+    `on_event` also hears each output start (status "started", not in the
+    report). `first` names figures to render before the rest (`serve`: the one
+    just edited). `check`, polled while renders run, returns None to go on or
+    the keys still wanted: renders of other keys are cancelled, nothing more
+    starts, and the build returns when the rest has landed (`serve`: an edit
+    arrived). `data` is the lesson's prepared data when the caller holds it
+    (`failed`: the figures whose scene's prepare raised, as `prepare` fills).
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
     runner = runner or Pool(jobs)
     jobs = runner.slots
     figures = select(lesson, only)  # bad input fails before the folder is touched
-    failed: dict[str, str] = {}
-    data = prepare(lesson, {f.name for f in figures}, failed)
+    failed = {} if failed is None else failed
+    if data is None:
+        data = prepare(lesson, {f.name for f in figures}, failed)
     if not str(out_dir).strip():
         raise UserError("-o: the folder name is empty")
     render.cache_dir()  # a bad $NEUROANIM_CACHE is one line now, not N failures
@@ -793,11 +862,11 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
         dirty = [k for k in entries if k not in wanted]  # figures gone from the lesson
         for k in dirty:
             del entries[k]
-        if manifest.get("manim") != versions()["manim"] or \
-                manifest.get("title") != lesson.title or \
-                manifest.get("language") != lesson.language:
-            manifest.update(manim=versions()["manim"], title=lesson.title,
-                            language=lesson.language)
+        about = {"manim": versions()["manim"], "title": lesson.title,
+                 "language": lesson.language, "base_url": lesson.base_url,
+                 "draft": lesson.draft, "figures": [f.name for f in lesson.figures]}
+        if any(manifest.get(k) != v for k, v in about.items()):
+            manifest.update(about)  # the page lists figures in lesson order
             dirty.append("-")
         events: list[Event] = []
         total = len(plan.jobs)
@@ -834,7 +903,8 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
         if dirty:
             write_manifest(out_dir, manifest)
 
-        left = _run(plan, todo, runner, emit, total, events) if todo else 0
+        left = _run(plan, todo, runner, emit, total, events, on_event=on_event,
+                    first=tuple(first), check=check) if todo else 0
         index = page.write_index(out_dir, manifest)  # the preview page, every build
     return Report(events, time.perf_counter() - started, jobs, out_dir, index,
                   lesson.source, where=runner.where, left=left)
@@ -867,8 +937,12 @@ class Runner:
     def submit(self, plan: Plan, batch: Batch):
         raise NotImplementedError
 
-    def wait(self, running: dict) -> Iterable:
+    def wait(self, running: dict, timeout: float | None = None) -> Iterable:
+        """The futures of `running` that finished (none yet after `timeout`)."""
         raise NotImplementedError
+
+    def cancel(self, fut, plan: Plan, batch: Batch) -> None:
+        """Stop one batch early if the runner can; its outcome says cancelled."""
 
     def outcome(self, fut, plan: Plan, batch: Batch) -> dict:
         raise NotImplementedError
@@ -903,12 +977,24 @@ class Pool(Runner):
         return f" in {n} worker process{'es' if n > 1 else ''}"
 
     def submit(self, plan: Plan, batch: Batch):
-        return self.pool.submit(render_batch, _task(plan, batch))
+        task = _task(plan, batch)
+        task["cancel"] = str(render.cache_dir() / f"cancel-{os.getpid()}-{id(batch)}")
+        with contextlib.suppress(OSError):
+            os.unlink(task["cancel"])
+        fut = self.pool.submit(render_batch, task)
+        fut.add_done_callback(lambda _: _forget(task["cancel"]))
+        return fut
 
-    def wait(self, running: dict) -> Iterable:
+    def wait(self, running: dict, timeout: float | None = None) -> Iterable:
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        return wait(running, return_when=FIRST_COMPLETED)[0]
+        return wait(running, timeout=timeout, return_when=FIRST_COMPLETED)[0]
+
+    def cancel(self, fut, plan: Plan, batch: Batch) -> None:
+        """The worker looks for this file between frames (`render_batch`)."""
+        path = render.cache_dir() / f"cancel-{os.getpid()}-{id(batch)}"
+        with contextlib.suppress(OSError):
+            path.touch()
 
     def outcome(self, fut, plan: Plan, batch: Batch) -> dict:
         from concurrent.futures.process import BrokenProcessPool
@@ -927,7 +1013,8 @@ class Pool(Runner):
 
 
 def _run(plan: Plan, todo: list[Job], runner: Runner, emit, total: int,
-         events: list) -> int:
+         events: list, on_event=lambda ev: None, first: tuple[str, ...] = (),
+         check: Callable[[], set[str] | None] | None = None) -> int:
     """Render `todo` with `runner`, recording each as it lands; how many are left.
 
     A figure's outputs in one theme go to one worker together (a `Batch`,
@@ -942,17 +1029,39 @@ def _run(plan: Plan, todo: list[Job], runner: Runner, emit, total: int,
     with contextlib.suppress(ValueError):  # not the main thread: keep the default
         signal.signal(signal.SIGTERM, _raise_interrupt)
     timings: dict[str, float] = {}
-    queue = sorted(batches(todo, load_timings()), key=lambda b: b.estimate,
-                   reverse=True)
+    queue = order(batches(todo, load_timings()), first)
     running: dict = {}  # future -> Batch
+    since: dict[int, float] = {}  # id(batch) -> when it started
     left = 0
+
+    def eta() -> float:
+        now = time.perf_counter()
+        ahead = sum(b.estimate for b in queue) + sum(
+            max(0.0, b.estimate - (now - since.get(id(b), now)))
+            for b in running.values())
+        return ahead / max(1, runner.slots)
+
     try:
         try:
             while queue or running:
                 while queue and len(running) < max(1, runner.slots):
                     batch = queue.pop(0)
                     running[runner.submit(plan, batch)] = batch
-                for fut in runner.wait(running):
+                    since[id(batch)] = time.perf_counter()
+                    for job in batch.jobs:
+                        on_event(Event(0, total, job.name, "started", job.reason,
+                                       eta=eta()))
+                finished = runner.wait(running, CHECK_EVERY) if check else \
+                    runner.wait(running)
+                if check is not None and not finished:
+                    wanted = check()
+                    if wanted is not None:  # an edit: the rest waits for its plan
+                        left += sum(len(b.jobs) for b in queue)
+                        queue.clear()
+                        for fut, batch in running.items():
+                            if any(j.key not in wanted for j in batch.jobs):
+                                runner.cancel(fut, plan, batch)
+                for fut in finished:
                     batch = running.pop(fut)
                     res = runner.outcome(fut, plan, batch)
                     if res["ok"]:
@@ -960,7 +1069,7 @@ def _run(plan: Plan, todo: list[Job], runner: Runner, emit, total: int,
                         learn(queue, batch, res["cpu"])
                     for i, job in enumerate(batch.jobs):
                         _land(job, res, i, len(batch.jobs), out_dir, manifest, emit,
-                              len(events) + 1, total, res.get("worker"))
+                              len(events) + 1, total, res.get("worker"), eta())
         except Lost as exc:
             lost = {"ok": False, "seconds": 0.0, "trace": None, "error": str(exc)}
             for batch in [*running.values(), *queue]:
@@ -980,8 +1089,16 @@ def _run(plan: Plan, todo: list[Job], runner: Runner, emit, total: int,
     return left
 
 
+def order(pending: list[Batch], first: tuple[str, ...] = ()) -> list[Batch]:
+    """Longest first, except that figures named in `first` go first, in order."""
+    rank = {name: i for i, name in enumerate(first)}
+    return sorted(pending, key=lambda b: (rank.get(b.figure.name, len(rank)),
+                                          -b.estimate))
+
+
 def _land(job: Job, res: dict, i: int, n: int, out_dir: Path, manifest: dict,
-          emit, index: int, total: int, worker: str | None = None) -> None:
+          emit, index: int, total: int, worker: str | None = None,
+          eta: float | None = None) -> None:
     """Record output `i` of a finished batch: manifest entry and event."""
     if res["ok"]:
         one = {**res["results"][i], "seconds": res["results"][i]["result"].seconds,
@@ -995,10 +1112,21 @@ def _land(job: Job, res: dict, i: int, n: int, out_dir: Path, manifest: dict,
         manifest["outputs"][job.name] = entry
         write_manifest(out_dir, manifest)
         emit(Event(index, total, job.name, "done", job.reason, one["seconds"],
-                   entry["bytes"], notes=entry["notes"], worker=worker))
+                   entry["bytes"], notes=entry["notes"], worker=worker, eta=eta))
     else:
-        emit(Event(index, total, job.name, "failed", job.reason, res["seconds"],
-                   error=res["error"], trace=res["trace"], worker=worker))
+        emit(Event(index, total, job.name,
+                   "cancelled" if res.get("cancelled") else "failed", job.reason,
+                   res["seconds"], error=res["error"], trace=res["trace"],
+                   worker=worker, eta=eta))
+
+
+def _forget(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+class Cancelled(Exception):
+    """A render a newer edit made stale, stopped between two frames."""
 
 
 def _stop(pool) -> None:
@@ -1028,17 +1156,28 @@ def _raise_interrupt(signum, frame) -> None:
 
 
 # ----------------------------------------------------------------- reporting
+def clock(seconds: float) -> str:
+    """`0:42`, `12:05`: an ETA as people read one."""
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
 def progress_line(ev: Event, width: int = 28) -> str:
-    """`[ 3/12] done     and-gate.mp4   12.3 s   1.2 MB  (changed)`."""
-    head = f"[{ev.index:>{len(str(ev.total))}}/{ev.total}] {ev.status:<8} {ev.name:<{width}}"
+    """`[ 3/12] done     and-gate.mp4   12.3 s   1.2 MB  (changed)  ETA 0:42`."""
+    digits = len(str(ev.total))
+    left = f"  ETA {clock(ev.eta)}" if ev.eta and ev.index < ev.total else ""
+    if ev.status == "started":  # no [i/n]: nothing has finished yet
+        pad = " " * (2 * digits + 3)
+        return f"{pad} started  {ev.name:<{width}}          ({ev.reason}){left}"
+    head = f"[{ev.index:>{digits}}/{ev.total}] {ev.status:<8} {ev.name:<{width}}"
     if ev.status == "skipped":
         return f"{head}       -  {page.human_size(ev.bytes):>8}  ({ev.reason})"
     on = f"  on {ev.worker}" if ev.worker else ""
-    if ev.status == "failed":
-        return f"{head} {ev.seconds:5.1f} s  {ev.error}{on}"
+    if ev.status in ("failed", "cancelled"):
+        return f"{head} {ev.seconds:5.1f} s  {ev.error}{on}{left}"
     notes = f"; {'; '.join(ev.notes)}" if ev.notes else ""
     return (f"{head} {ev.seconds:5.1f} s  {page.human_size(ev.bytes):>8}  "
-            f"({ev.reason}{notes}){on}")
+            f"({ev.reason}{notes}){on}{left}")
 
 
 def summary(report: Report) -> list[str]:
@@ -1047,9 +1186,12 @@ def summary(report: Report) -> list[str]:
         ran = f"Dask {report.where}" + (f", {report.jobs} worker thread"
                                         f"{'s' if report.jobs != 1 else ''}"
                                         if report.jobs else "")
+    cancelled = report.count("cancelled")
     lines = [f"{len(report.events)} outputs in {report.seconds:.1f} s: "
              f"{report.count('done')} rendered, {report.count('skipped')} unchanged, "
-             f"{report.count('failed')} failed ({ran}) -> {report.out_dir}"]
+             f"{report.count('failed')} failed"
+             + (f", {cancelled} cancelled" if cancelled else "")
+             + f" ({ran}) -> {report.out_dir}"]
     if report.left:
         lines.append(f"{report.left} output{'s' if report.left != 1 else ''} left "
                      f"unbuilt: the Dask scheduler {report.where} was lost; what "
@@ -1076,8 +1218,8 @@ def watched_files(lesson: Lesson, report: Report) -> list[Path]:
     from . import lesson as lsn
 
     paths: list[Path] = []
-    if lesson.source == lsn.BUILT_IN:
-        paths.append(lsn.BUILT_IN_FILE)
+    if lesson.source == lsn.BUILT_IN:  # until a ./lesson.toml appears
+        paths += [lsn.BUILT_IN_FILE, Path(lsn.LESSON_FILE).absolute()]
     else:
         paths.append(Path(lesson.source))
     mods: set[str] = {*PIPELINE, *GIF_PIPELINE}

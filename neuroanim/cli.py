@@ -222,8 +222,10 @@ def _click_option(p: Param):
 def _render_command(spec: SceneSpec) -> click.Command:
     @fail_cleanly
     def run(fmt, quality, theme, transparent, out, fps, resolution, verbose,
-            gif_budget, text, language, theme_file, **given):
+            gif_budget, text, language, theme_file, draft, storyboard, **given):
         from . import gif, pipeline
+        from . import lesson as lsn
+        from .render import DEFAULT_OUT_DIR
         from .wording import LANGUAGES, speaking
 
         given = {k: v for k, v in given.items() if v not in (None, ())}
@@ -237,11 +239,22 @@ def _render_command(spec: SceneSpec) -> click.Command:
         if theme_file is not None:
             theme = _theme_file(theme_file, theme)
         theme = theme or "dark"
+        out_dir = DEFAULT_OUT_DIR
+        if draft or storyboard:
+            out_dir = DEFAULT_OUT_DIR / lsn.DRAFT_DIR
+            resolution = resolution or "{}x{}".format(*lsn.DRAFT_SIZE)
+        if storyboard:
+            with _sigterm_unwinds(), speaking(language, overrides, owner=spec.words):
+                _storyboard(spec, given, out, theme, resolution, verbose)
+            return
+        if draft:
+            fps = fps or lsn.DRAFT_FPS
+            gif_budget = "0"
         with _sigterm_unwinds(), speaking(language, overrides, owner=spec.words):
             fin = pipeline.make(
                 spec, given, budget=gif.parse_budget(gif_budget), fmt=fmt,
                 quality=quality, theme=theme, transparent=transparent, out=out,
-                fps=fps, resolution=resolution, verbose=verbose)
+                out_dir=out_dir, fps=fps, resolution=resolution, verbose=verbose)
         result = fin.result
         say(_summary(result))
         for line in fin.notes:
@@ -296,11 +309,47 @@ def _render_command(spec: SceneSpec) -> click.Command:
         click.Option(["--gif-budget"], default="2MB", show_default=True,
                      help="Largest GIF; a bigger one steps down to 10 fps, then to "
                           "smaller sizes (0: no limit)."),
+        click.Option(["--draft"], is_flag=True,
+                     help="A quick draft into renders/draft/: 428x240 at 10 fps, no "
+                          "GIF budget (--resolution and --fps still apply)."),
+        click.Option(["--storyboard"], is_flag=True,
+                     help="One PNG of labelled keyframes, one per section of the "
+                          "scene (its captions), without encoding a video; -o "
+                          "FILE.png names it [default: "
+                          "renders/draft/<scene>-storyboard.png]."),
     ]
     cmd.params.extend(common)
     for p in spec.params:
         _click_option(p)(cmd)
     return cmd
+
+
+def _storyboard(spec: SceneSpec, given: dict, out, theme: str, resolution,
+                verbose: bool) -> None:
+    """`render SCENE --storyboard`: the keyframes of each section on one PNG."""
+    from . import registry, storyboard
+    from . import render as rd
+    from .lesson import DRAFT_DIR
+
+    values = spec.resolve(given)
+    w, h = rd.parse_resolution(resolution)
+    spec.check_size(w, h)
+    if theme not in rd.themes.THEMES:
+        raise UserError(f"--theme: {theme!r} is not one of "
+                        f"{', '.join(rd.themes.THEMES)}")
+    target = rd.output_path(spec, values, "png", theme, out, rd.DEFAULT_OUT_DIR / DRAFT_DIR)
+    if out is None or Path(out).is_dir() or str(out).endswith(("/", os.sep)):
+        target = target.with_name(target.stem + "-storyboard.png")
+    rd.check_writable(target.parent, "-o" if out is not None else "output folder",
+                      create=False)
+    data = registry.prepare(spec, values)
+    rd.check_writable(target.parent, "-o" if out is not None else "output folder")
+    res, panels = registry.guarded(spec, storyboard.make, spec, values, data, target,
+                                   w=w, h=h, theme=theme, verbose=verbose)
+    from .page import human_size
+
+    say(f"{res.path}  {human_size(res.bytes)}  {res.width}x{res.height}  storyboard: "
+        f"{panels} keyframes of {w}x{h} in {res.seconds:.1f} s")
 
 
 def _text_overrides(spec: SceneSpec, pairs: tuple[str, ...]) -> dict[str, str]:
@@ -469,19 +518,31 @@ def preview(out_dir: Path, no_open: bool) -> None:
                    "local:N for N worker processes here, or none for -j "
                    "[default: $NEUROANIM_SCHEDULER, else the lesson's [build] "
                    "scheduler, else none]. Needs pip install 'neuroanim[dask]'.")
+@click.option("--draft", is_flag=True,
+              help="Quick drafts into OUT_DIR/draft/: 428x240 at 10 fps, mp4 and png "
+                   "only, each figure's first theme and language.")
+@click.option("--base-url", metavar="URL",
+              help="Where the course site serves these files (e.g. "
+                   "https://course.example/figures/): the page's snippets point "
+                   "there [default: the lesson's base_url, else relative].")
 @fail_cleanly
-def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run, scheduler) -> None:
+def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run, scheduler, draft,
+              base_url) -> None:
     """Render every figure of a lesson: only what changed, in parallel.
 
-    Without LESSON_FILE the built-in lesson (chapter 2) is built; `neuroanim init`
-    writes it out to edit. Exit status: 0 all built, 1 a figure failed or a
-    cluster was lost midway, 2 a bad lesson file or option, an unreachable or
-    mismatched cluster, or another build is writing to the same folder.
+    Without LESSON_FILE, ./lesson.toml when there is one, else the built-in
+    lesson (chapter 2; `neuroanim init` writes it out to edit). Outputs of
+    quality m, h or k carry it in their names (and-gate.1080p.mp4), so
+    qualities never overwrite each other. Exit status: 0 all built, 1 a figure
+    failed or a cluster was lost midway, 2 a bad lesson file or option, an
+    unreachable or mismatched cluster, or another build is writing to the same
+    folder.
 
     \b
     Example:
       neuroanim build
       neuroanim build lesson.toml -j 2
+      neuroanim build lesson.toml --draft
       neuroanim build lesson.toml --only and-gate --force
       neuroanim build lesson.toml --scheduler tcp://10.0.0.5:8786
     """
@@ -496,10 +557,16 @@ def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run, scheduler) -> No
     if fast:
         nochange.forget(fast)  # until this build has finished
     try:
-        lesson = (lsn.load(lesson_file, Context.scene_dirs) if lesson_file
-                  else lsn.default())
+        lesson, note = lsn.find(lesson_file, Context.scene_dirs)
+        if note:
+            say(note)
+        lesson = _adjust(lesson, draft, base_url)
+        if draft:
+            out_dir = out_dir / lsn.DRAFT_DIR
         if dry_run:
             plan = bld.make_plan(lesson, out_dir, force=force, only=only, warn=warn)
+            say(f"{lesson.source} -> {out_dir}: dry run, "
+                f"{len(plan.todo)} of {len(plan.jobs)} outputs would render")
             for job in plan.jobs:
                 verb = "fail" if job.error else "render" if job.reason else "skip"
                 say(f"{verb:<7}{job.name}  ({job.error or job.reason or 'unchanged'})")
@@ -531,7 +598,79 @@ def build_cmd(lesson_file, out_dir, jobs, force, only, dry_run, scheduler) -> No
     if not report.ok:
         sys.exit(1)
     if fast and not only and not force:
-        nochange.record(fast, bld.watched_files(lesson, report), bld.noop_lines(report))
+        nochange.record(fast, bld.watched_files(lesson, report),
+                        ([note] if note else []) + bld.noop_lines(report))
+
+
+def _adjust(lesson, draft: bool, base_url: str | None):
+    """The lesson as `--draft` and `--base-url` ask."""
+    import dataclasses
+
+    from . import files
+    from . import lesson as lsn
+
+    if base_url is not None:
+        if not files.base_url_ok(base_url):
+            raise UserError(f"--base-url: {base_url!r} must be an http(s) address or "
+                            'a path, e.g. "https://course.example/figures/"')
+        lesson = dataclasses.replace(lesson, base_url=base_url)
+    return lsn.drafted(lesson) if draft else lesson
+
+
+@main.command("serve")
+@click.argument("lesson_file", required=False, type=click.Path(path_type=Path))
+@click.option("-o", "--out-dir", type=click.Path(), default="renders", callback=_not_empty,
+              show_default=True, help="Folder for the figures (drafts: OUT_DIR/draft).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("--no-open", is_flag=True, help="Do not open a browser.")
+@click.option("--draft", is_flag=True,
+              help="Build drafts (428x240 at 10 fps, mp4 and png) into OUT_DIR/draft.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
+              help="Worker processes rendering at once [default: the number of cores].")
+@click.option("--base-url", metavar="URL",
+              help="Where the course site serves the files (the snippets' paths).")
+@fail_cleanly
+def serve_cmd(lesson_file, out_dir, host, port, no_open, draft, jobs, base_url) -> None:
+    """Build a lesson, serve its preview page and rebuild on every save.
+
+    Watches the lesson file, the trajectory files it names and the scene
+    folders (in a development checkout the package's code too). Each save
+    rebuilds only the outputs whose key changed, the figure just edited first,
+    and the open page updates those figures by itself. A broken edit shows on
+    the page and here; the last good files stay served. Prints one line on
+    stdout, `serving http://HOST:PORT/`, when the page can be opened; the rest
+    goes to stderr. Ctrl-C stops it.
+
+    \b
+    Example:
+      neuroanim serve lesson.toml --draft
+      neuroanim serve --port 0 --no-open
+    """
+    from . import lesson as lsn
+    from . import serve as srv
+
+    if base_url is not None:
+        from . import files
+
+        if not files.base_url_ok(base_url):
+            raise UserError(f"--base-url: {base_url!r} must be an http(s) address or "
+                            'a path, e.g. "https://course.example/figures/"')
+    if lesson_file is not None and not lesson_file.is_file():
+        raise UserError(f"LESSON_FILE: {lesson_file}: no such lesson file")
+    if lesson_file is None and Path(lsn.LESSON_FILE).is_file():
+        say(f"no lesson file given: using ./{lsn.LESSON_FILE}", err=True)
+    elif lesson_file is None:
+        say(f"no lesson file given and no ./{lsn.LESSON_FILE} here: serving the "
+            "built-in lesson (chapter 2)", err=True)
+    source = srv.Source(lesson_file, Context.scene_dirs, draft, base_url)
+    if draft:
+        out_dir = out_dir / lsn.DRAFT_DIR
+    srv.serve(source, out_dir, host=host, port=port, jobs=jobs,
+              open_browser=not no_open, say=lambda line: say(line, err=True),
+              announce=lambda line: say(line))
 
 
 @main.command("init")

@@ -388,14 +388,17 @@ class Dask(build.Runner):
         fut.add_done_callback(lambda _: self.finished.set())
         return fut
 
-    def wait(self, running: dict):
-        """The finished futures, looking at the cluster every POLL seconds."""
+    def wait(self, running: dict, timeout: float | None = None):
+        """The finished futures, looking at the cluster every POLL seconds
+        (none after `timeout` seconds)."""
+        end = None if timeout is None else time.monotonic() + timeout
         while True:
             self.finished.clear()
             done = {f for f in running if f.done()}  # cancelled too: see `outcome`
-            if done:
+            if done or (end is not None and time.monotonic() >= end):
                 return done
-            self.finished.wait(POLL)
+            self.finished.wait(POLL if end is None else
+                               max(0.0, min(POLL, end - time.monotonic())))
             self._watch()
 
     def _watch(self) -> None:

@@ -25,6 +25,8 @@ def main() -> None:
         except BrokenPipeError:
             os._exit(0)
         sys.exit(0)
-    from .cli import main as cli_main
-
+    try:
+        from .cli import main as cli_main
+    except KeyboardInterrupt:  # Ctrl-C while starting up: no traceback
+        sys.exit(130)
     cli_main()

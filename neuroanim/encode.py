@@ -189,6 +189,25 @@ class VideoSink(Sink):
             os.unlink(self.path)
 
 
+_frame_hook = None  # called with the frames written so far (see `on_frame`)
+
+
+@contextlib.contextmanager
+def on_frame(hook):
+    """Call `hook(frames_so_far)` after every frame a pass writes, meanwhile.
+
+    The progress bar of `render` and the cancel check of a build's worker; a
+    hook may raise to stop the pass (its files are discarded). One per process:
+    a process draws one pass at a time.
+    """
+    global _frame_hook
+    previous, _frame_hook = _frame_hook, hook
+    try:
+        yield
+    finally:
+        _frame_hook = previous
+
+
 def feed_class(sinks: list[Sink]):
     """A manim SceneFileWriter class that sends every frame to `sinks`.
 
@@ -203,6 +222,7 @@ def feed_class(sinks: list[Sink]):
             super().__init__(settings)
             self.sinks = sinks
             self.frames = 0
+            self.last = None  # the last frame's pixels (a draft's still)
 
         def add_partial_movie_file(self, hash_animation) -> None:
             self.partial_movie_files.append(None)
@@ -221,6 +241,9 @@ def feed_class(sinks: list[Sink]):
             for sink in self.sinks:
                 sink.put(pixels, repeat)
             self.frames += repeat
+            self.last = pixels
+            if _frame_hook is not None:
+                _frame_hook(self.frames)
 
         def finish(self) -> None:
             for sink in self.sinks:

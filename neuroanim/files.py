@@ -185,6 +185,20 @@ def link_href_ok(href: str) -> bool:
     return not href.startswith("//")
 
 
+def base_url_ok(url: str) -> bool:
+    """A base URL for snippets: http(s)://..., /abs/path/ or rel/path/ (no quotes,
+    spaces, query or fragment: it is glued in front of file names)."""
+    return link_href_ok(url) and not any(c in url for c in "\"'<>?#")
+
+
+def base_join(base: str | None, name: str) -> str:
+    """`name` as a course site serves it: under `base` ("" or None: as is)."""
+    if not base:
+        return name
+    return base if base.endswith("/") and not name else (
+        base.rstrip("/") + "/" + name)
+
+
 def entry_problem(name: object, entry: object) -> str | None:
     """Why a manifest record cannot be trusted as written by a build, or None.
 

@@ -11,6 +11,7 @@ The built-in lesson is TOML text too: `neuroanim init` writes exactly what
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import re
 import tomllib
@@ -27,7 +28,7 @@ from .wording import LANGUAGES
 
 BUILT_IN = "<built-in lesson>"
 DEFAULT_GIF_BUDGET = 2_000_000  # bytes; course pages load GIFs eagerly
-TOP_KEYS = ("title", "scenes", "defaults", "themes", "build", "figure")
+TOP_KEYS = ("title", "base_url", "scenes", "defaults", "themes", "build", "figure")
 BUILD_KEYS = ("scheduler",)  # [build]: where the jobs run (see `build --scheduler`)
 DEFAULT_KEYS = ("formats", "themes", "quality", "fps", "resolution", "gif_budget",
                 "language", "languages")
@@ -35,6 +36,14 @@ FIGURE_KEYS = ("name", "scene", "title", "link", "options", "text", *DEFAULT_KEY
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MIN_GIF_BUDGET = 10_000  # bytes; no lesson GIF fits in less
 RESERVED = {"manifest.json", "index.html", ".neuroanim.lock"}
+# Outputs of another quality than l carry it in their name, so building the same
+# figure at quality h never overwrites its quality-l files (and back).
+QUALITY_TAGS = {"m": "720p", "h": "1080p", "k": "2160p"}
+# `--draft`: every figure small and quick, into its own folder (`DRAFT_DIR`)
+DRAFT_DIR = "draft"
+DRAFT_SIZE = (428, 240)  # half of quality l's 854x480, even numbers
+DRAFT_FPS = 10.0
+LESSON_FILE = "lesson.toml"  # what `build` and `serve` use when given no file
 
 # The built-in lesson is a lesson file like any author's, shipped as package data.
 BUILT_IN_FILE = Path(str(resources.files("neuroanim") / "lessons" / "chapter-2.toml"))
@@ -97,6 +106,11 @@ class Figure:
         common = {k: v for k, v in self.text.items() if isinstance(v, str)}
         return {**common, **self.text.get(language, {})}
 
+    def _repr_html_(self) -> str:  # Jupyter: the figure, drafted if not yet built
+        import importlib  # by name: display code is in no output's key
+
+        return importlib.import_module("neuroanim.notebook").figure_html(self)
+
 
 @dataclass(frozen=True)
 class Lesson:
@@ -106,6 +120,8 @@ class Lesson:
     scheduler: str | None = None  # [build] scheduler: a Dask address or "local:N"
     language: str = "en"  # the defaults' (first) language: the page's lang
     warnings: tuple[str, ...] = ()  # e.g. an author's theme below 4.5:1 contrast
+    base_url: str | None = None  # where the course site serves the files
+    draft: bool = False  # made by `drafted`: small, quick, its own folder
 
     def figure(self, name: str) -> Figure:
         for f in self.figures:
@@ -114,12 +130,54 @@ class Lesson:
         raise KeyError(name)
 
 
-def output_name(figure: str, theme: str, fmt: str, language: str | None = None) -> str:
+def output_name(figure: str, theme: str, fmt: str, language: str | None = None,
+                quality: str = "l") -> str:
     """`<figure>.<ext>` in the dark theme, `<figure>-<theme>.<ext>` otherwise;
-    `<figure>.<lang>.<ext>` for a figure's second and later languages."""
+    `<figure>.<lang>.<ext>` for a figure's second and later languages;
+    `<figure>.1080p.<ext>` at quality h (`QUALITY_TAGS`: any quality but l)."""
     lang = f".{language}" if language else ""
+    tag = f".{QUALITY_TAGS[quality]}" if quality in QUALITY_TAGS else ""
     ext = render.extension(fmt)
-    return f"{figure}{'' if theme == 'dark' else '-' + theme}{lang}.{ext}"
+    return f"{figure}{'' if theme == 'dark' else '-' + theme}{lang}{tag}.{ext}"
+
+
+def find(path=None, scene_dirs=()) -> tuple[Lesson, str | None]:
+    """The lesson a command reads: `path`, else ./lesson.toml when there is one,
+    else the built-in lesson; and a note saying which when none was given."""
+    if path is not None:
+        return load(path, scene_dirs), None
+    here = Path(LESSON_FILE)
+    if here.is_file():
+        return load(here, scene_dirs), f"no lesson file given: using ./{LESSON_FILE}"
+    return default(), (f"no lesson file given and no ./{LESSON_FILE} here: using the "
+                       "built-in lesson (chapter 2; `neuroanim init` writes it out)")
+
+
+def drafted(lesson: Lesson) -> Lesson:
+    """The lesson as a draft: each figure at 428x240 and 10 fps, mp4 (for any
+    moving format) and png only, in its first theme and language, no GIF budget.
+
+    What an author needs to see an edit move, in a fraction of the time; the
+    outputs keep their names and go to their own folder (`DRAFT_DIR`).
+    """
+    figures = []
+    for fig in lesson.figures:
+        spec = registry.get(fig.scene)
+        fmts = tuple(dict.fromkeys("png" if f == "png" else "mp4"
+                                   for f in fig.formats if f not in render.UNDRAWN))
+        fmts = fmts or ("mp4",)
+        w, h = DRAFT_SIZE
+        try:
+            spec.check_size(w, h)
+        except UserError:  # a scene that needs more room drafts at quality l's size
+            w, h, _ = render.QUALITIES["l"]
+        theme, lang = fig.themes[0], fig.languages[0]
+        outputs = tuple(Output(output_name(fig.name, theme, f), theme, f, w, h,
+                               DRAFT_FPS, lang) for f in fmts)
+        figures.append(dataclasses.replace(
+            fig, formats=fmts, themes=(theme,), languages=(lang,), quality="draft",
+            fps=DRAFT_FPS, resolution=(w, h), gif_budget=0, outputs=outputs))
+    return dataclasses.replace(lesson, figures=tuple(figures), draft=True)
 
 
 def default() -> Lesson:
@@ -220,6 +278,12 @@ class _Checker:
             "resolution": None, "gif_budget": DEFAULT_GIF_BUDGET, "languages": ("en",),
         })
         scheduler = self.build_table(doc.get("build", {}))
+        base_url = doc.get("base_url")
+        if base_url is not None and not (isinstance(base_url, str)
+                                         and files.base_url_ok(base_url)):
+            self.bad("base_url", f"{base_url!r} must be an http(s) address or a "
+                     'path, e.g. "https://course.example/figures/" or "/static/"')
+            base_url = None
         raw_figs = doc.get("figure", [])
         if not isinstance(raw_figs, list) or not all(isinstance(f, dict) for f in raw_figs):
             self.bad("figure", "must be a list of tables ([[figure]])")
@@ -240,7 +304,7 @@ class _Checker:
         for t in self.theme_defs.values():
             themes.register(t)
         return Lesson(self.source, title, tuple(figures), scheduler=scheduler,
-                      language=base["languages"][0],
+                      language=base["languages"][0], base_url=base_url,
                       warnings=tuple(f"{self.source}: {line}" for t in
                                      self.theme_defs.values()
                                      for line in themes.legibility(t)))
@@ -332,8 +396,8 @@ class _Checker:
             except UserError as exc:
                 self.bad(f"{where}: {_field_of(str(exc))}", _problem_of(str(exc)))
                 return None
-            outputs += [Output(output_name(name, th, fmt, lang if i else None), th, fmt,
-                               w, h, fps, lang)
+            outputs += [Output(output_name(name, th, fmt, lang if i else None,
+                                           s["quality"]), th, fmt, w, h, fps, lang)
                         for i, lang in enumerate(langs) for th in s["themes"]]
         if len(self.problems) > before:
             return None

@@ -40,6 +40,11 @@ def _url(name: str) -> str:
     return quote(name.replace(os.sep, "/"))
 
 
+def _link(base: str | None, name: str) -> str:
+    """`name` where the course site serves it (`build --base-url`)."""
+    return files.base_join(base, _url(name))
+
+
 def _a(value) -> str:
     return html.escape(str(value), quote=True)
 
@@ -70,11 +75,16 @@ _BACKGROUNDS = {"dark": "#111318", "light": "#FFFFFF"}
 
 
 def _figures(manifest: dict) -> dict[str, list[tuple[str, dict]]]:
-    """Outputs grouped by figure in manifest order, each group sorted for display."""
+    """Outputs grouped by figure in lesson order, each group sorted for display."""
     groups: dict[str, list[tuple[str, dict]]] = {}
     for name, entry in (manifest.get("outputs") or {}).items():
         groups.setdefault(str(entry.get("figure") or entry.get("scene") or name),
                           []).append((name, entry))
+    order = manifest.get("figures")  # the lesson's order; others after, by name
+    if isinstance(order, list):
+        rank = {str(n): i for i, n in enumerate(order)}
+        groups = dict(sorted(groups.items(), key=lambda g: (rank.get(g[0], len(rank)),
+                                                            g[0])))
     for items in groups.values():
         primary = _primary(items)
         items.sort(key=lambda it: (_lang(it[1]) != primary, _lang(it[1]),
@@ -154,9 +164,9 @@ def _facts(entry: dict, name: str) -> str:
 Snippet = tuple[str, list[tuple[str, str]]]  # (label, [(language, code), ...])
 
 
-def _snippets(items: list[tuple[str, dict]]) -> list[Snippet]:
-    """Copy-paste embeds for one figure, with plain relative paths (what a course
-    site serves): stills and GIFs switch theme with <picture>; a video cannot
+def _snippets(items: list[tuple[str, dict]], base: str | None = None) -> list[Snippet]:
+    """Copy-paste embeds for one figure, with paths relative to `base` (where the
+    course site serves the files; None: to this folder): stills and GIFs switch theme with <picture>; a video cannot
     switch its poster and captions by media query, so each theme gets its own."""
     out: list[Snippet] = []
     by_fmt: dict[str, dict[str, tuple[str, dict]]] = {}
@@ -174,21 +184,21 @@ def _snippets(items: list[tuple[str, dict]]) -> list[Snippet]:
         variants = by_fmt.get(fmt) or {}
         if "light" in variants and "dark" in variants:
             (light, le), (dark, _) = variants["light"], variants["dark"]
-            code = (f'<picture>\n  <source srcset="{_a(_url(dark))}" '
+            code = (f'<picture>\n  <source srcset="{_a(_link(base, dark))}" '
                     f'media="(prefers-color-scheme: dark)">\n  '
-                    f'<img src="{_a(_url(light))}" alt="{_a(le.get("alt") or "")}"'
+                    f'<img src="{_a(_link(base, light))}" alt="{_a(le.get("alt") or "")}"'
                     f'{_dims(le)}>\n</picture>')
             out.append((f"{kind}: light page, dark when the reader prefers dark "
                         "(Markdown: light only)",
-                        [("HTML", code), ("Markdown", _md_image(light, le))]))
+                        [("HTML", code), ("Markdown", _md_image(light, le, base))]))
             continue
         for theme, (n, e) in sorted(variants.items()):
-            code = f'<img src="{_a(_url(n))}" alt="{_a(e.get("alt") or "")}"{_dims(e)}>'
+            code = f'<img src="{_a(_link(base, n))}" alt="{_a(e.get("alt") or "")}"{_dims(e)}>'
             out.append((f"{kind}, {theme}", [("HTML", code),
-                                             ("Markdown", _md_image(n, e))]))
+                                             ("Markdown", _md_image(n, e, base))]))
     for theme, (n, e) in sorted((by_fmt.get("interactive") or {}).items(),
                                 key=lambda it: _THEME_ORDER.get(it[0], 2)):
-        out.append((f"Interactive, {theme}", [("HTML", _iframe(n, e))]))
+        out.append((f"Interactive, {theme}", [("HTML", _iframe(n, e, base))]))
     videos: dict[str, list[tuple[str, dict]]] = {}
     for name, entry in items:
         if _fmt(entry, name) in BROWSER_VIDEO:
@@ -196,12 +206,13 @@ def _snippets(items: list[tuple[str, dict]]) -> list[Snippet]:
     for theme in sorted(videos, key=lambda t: _THEME_ORDER.get(t, 2)):
         tracks = sorted(((lang, vtt) for (th, lang), vtt in captions.items()
                          if th == theme), key=lambda lv: lv[0] != primary)
-        out.append((f"Video for a {theme} page", _video_snippet(videos[theme], tracks)))
+        out.append((f"Video for a {theme} page", _video_snippet(videos[theme], tracks, base)))
     return out
 
 
 def _video_snippet(vids: list[tuple[str, dict]],
-                   tracks: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+                   tracks: list[tuple[str, str]] | None = None,
+                   base: str | None = None) -> list[tuple[str, str]]:
     """One <video> with every browser format as a <source> (webm first: smaller)
     and one captions <track> per language (the figure's first is the default)."""
     order = list(BROWSER_VIDEO)
@@ -214,25 +225,25 @@ def _video_snippet(vids: list[tuple[str, dict]],
                     if (e.get("captions") or {}).get("vtt")), None)
         tracks = [(_lang(first), vtt)] if vtt else []
     lines = [f'<video controls preload="metadata" playsinline{_dims(first)}'
-             + (f' poster="{_a(_url(poster))}"' if poster else "")
+             + (f' poster="{_a(_link(base, poster))}"' if poster else "")
              + f' aria-label="{_a(alt)}">']
-    lines += [f'  <source src="{_a(_url(n))}" type="{BROWSER_VIDEO[_fmt(e, n)]}">'
+    lines += [f'  <source src="{_a(_link(base, n))}" type="{BROWSER_VIDEO[_fmt(e, n)]}">'
               for n, e in vids]
-    lines += [f"  {_track(lang, _url(vtt), default=i == 0)}"
+    lines += [f"  {_track(lang, _link(base, vtt), default=i == 0)}"
               for i, (lang, vtt) in enumerate(tracks)]
     lines.append("</video>")
     code = [("HTML", "\n".join(lines))]
     if poster:  # Markdown has no video: the poster, linking to the most playable file
-        code.append(("Markdown", f"[![{_md_text(alt)}]({_url(poster)})]"
-                                 f"({_url(vids[-1][0])})"))
+        code.append(("Markdown", f"[![{_md_text(alt)}]({_link(base, poster)})]"
+                                 f"({_link(base, vids[-1][0])})"))
     return code
 
 
-def _iframe(name: str, entry: dict) -> str:
+def _iframe(name: str, entry: dict, base: str | None = None) -> str:
     """The widget page in a frame of its own, at the figure's aspect ratio."""
     w, h = int(entry.get("width") or 854), int(entry.get("height") or 480)
     title = entry.get("title") or entry.get("figure") or name
-    return (f'<iframe src="{_a(_url(name))}" title="{_a(f"Interactive: {title}")}" '
+    return (f'<iframe src="{_a(_link(base, name))}" title="{_a(f"Interactive: {title}")}" '
             f'loading="lazy" style="width: 100%; aspect-ratio: {w} / {h}; border: 0">'
             "</iframe>")
 
@@ -247,8 +258,8 @@ def _md_text(text: str) -> str:
     return re.sub(r"([\[\]\\])", r"\\\1", text.replace("\n", " "))
 
 
-def _md_image(name: str, entry: dict) -> str:
-    return f"![{_md_text(entry.get('alt') or '')}]({_url(name)})"
+def _md_image(name: str, entry: dict, base: str | None = None) -> str:
+    return f"![{_md_text(entry.get('alt') or '')}]({_link(base, name)})"
 
 
 def _tile(out_dir: Path, name: str, entry: dict) -> str:
@@ -269,10 +280,11 @@ def _tile(out_dir: Path, name: str, entry: dict) -> str:
         + "</figcaption></figure>")
 
 
-def _embed(items: list[tuple[str, dict]], ids: Iterator[int]) -> str:
+def _embed(items: list[tuple[str, dict]], ids: Iterator[int],
+           base: str | None = None) -> str:
     """The figure's snippets, each language in a code block with a copy button."""
     rows = []
-    for label, codes in _snippets(items):
+    for label, codes in _snippets(items, base):
         blocks = []
         for lang, code in codes:
             sid = f"snippet-{next(ids)}"
@@ -289,7 +301,7 @@ def _embed(items: list[tuple[str, dict]], ids: Iterator[int]) -> str:
 
 
 def _section(out_dir: Path, fig: str, items: list[tuple[str, dict]],
-             ids: Iterator[int]) -> tuple[str, str]:
+             ids: Iterator[int], base: str | None = None) -> tuple[str, str]:
     """(nav link, section) for one figure."""
     anchor = "fig-" + re.sub(r"[^A-Za-z0-9_-]+", "-", fig)
     first = items[0][1]
@@ -307,14 +319,17 @@ def _section(out_dir: Path, fig: str, items: list[tuple[str, dict]],
         nxt = (f'<p class="next"><a href="{_a(link["href"])}">{_a(link["text"])}'
                " →</a></p>")
     section = (
-        f'<section class="figure" id="{_a(anchor)}" lang="{_primary(items)}">'
-        f'<h2>{_a(title)}</h2>'
+        f'<section class="figure" id="{_a(anchor)}" lang="{_primary(items)}" '
+        f'data-figure="{_a(fig)}">'
+        f'<h2>{_a(title)}'
+        + ('<span class="draft-mark">draft</span>' if first.get("draft") else "")
+        + '</h2>'
         f'<p class="sub">{sub}</p>'
         + (f'<p class="alt"><strong>Alt text</strong> {_a(alt)}</p>' if alt else "")
         + nxt
         + '<div class="outputs">'
         + "".join(_tile(out_dir, n, e) for n, e in items) + "</div>"
-        + _embed(items, ids) + "</section>")
+        + _embed(items, ids, base) + "</section>")
     return f'<a href="#{_a(anchor)}">{_a(title)}</a>', section
 
 
@@ -329,14 +344,22 @@ def render_index(out_dir: Path, manifest: dict) -> str:
     head += f" · manim {_a(manifest['manim'])}" if manifest.get("manim") else ""
     head += f" · last made {_a(made)}" if made else ""
     ids = itertools.count(1)
-    parts = [_section(Path(out_dir), fig, items, ids) for fig, items in groups.items()]
+    base = manifest.get("base_url")
+    base = base if isinstance(base, str) and files.base_url_ok(base) else None
+    parts = [_section(Path(out_dir), fig, items, ids, base)
+             for fig, items in groups.items()]
     body = "\n".join(sec for _, sec in parts) or (
         '<p class="empty">No figures yet: run <code>neuroanim build</code>.</p>')
     title = manifest.get("title") or "Lesson figures"
     lang = manifest.get("language")
+    where = (f"Snippets point to <code>{_a(base)}</code> (the lesson's base URL)."
+             if base else "Snippets use paths relative to this folder.")
+    if manifest.get("draft") is True:
+        where = ("<strong>Drafts</strong>: small and quick, for checking edits; "
+                 "build without --draft for the files to publish. " + where)
     return _PAGE.format(
         lang=lang if isinstance(lang, str) and lang in LANGUAGES else "en",
-        title=_a(f"{title} · preview"), h1=_a(title), head=head,
+        title=_a(f"{title} · preview"), h1=_a(title), head=head, where=where,
         nav=" ".join(link for link, _ in parts), body=body, css=_asset("page.css"),
         js=_asset("page.js"))
 
@@ -431,7 +454,7 @@ _PAGE = """<!doctype html>
 <h1>{h1}</h1>
 <p class="lead">{head}</p>
 <p class="lead">Each figure as a course page shows it, light variants on white and
-dark on dark. Snippets use paths relative to this folder.</p>
+dark on dark. {where}</p>
 <nav>{nav}</nav>
 </header>
 <main>

@@ -10,13 +10,16 @@ from the same data.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import files, gif, interactive, registry
+from . import progress as bars
 from . import render as rd
 from .captions import write_vtt
 from .errors import UserError
@@ -47,6 +50,10 @@ class Finished:
 
     def manifest_fields(self) -> dict:
         return {"alt": self.alt, "captions": self.captions, "poster": self.poster}
+
+    def _repr_html_(self) -> str:  # Jupyter: the video with poster, or the image
+        # by name: display code is in no output's key (`build.code_files`)
+        return importlib.import_module("neuroanim.notebook").finished_html(self)
 
 
 @dataclass(frozen=True)
@@ -115,13 +122,14 @@ def make_all(scene: str | SceneSpec, params: dict | None = None, *,
 def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str,
                  transparent: bool = False, budget: int = gif.GIF_BUDGET,
                  verbose: bool = False, progress: bool | None = None,
-                 data: Any = None) -> list[Finished]:
+                 data: Any = None, draft: bool = False) -> list[Finished]:
     """Make `wants` (checked already) in as few drawings of the scene as possible.
 
     Videos of one size and rate are encoded from the same frames, a GIF keeps
     every k-th frame of a pass at k times its rate, stills are the last frame;
     see `render.passes`; an interactive page is written from `data` alone. Each
-    file lands atomically, results in `wants` order.
+    file lands atomically, results in `wants` order. A `draft`'s still is the
+    last frame of a pass of its size, when there is one (no second drawing).
     """
     for want in wants:
         rd.check_writable(want.path.parent)
@@ -131,10 +139,13 @@ def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str
                                  for w in wants])
     results: dict[int, tuple] = {}
     for (w, h, rate), members in groups:
+        mine = [i for i in stills if draft and (wants[i].width, wants[i].height)
+                == (w, h)]
+        stills = [i for i in stills if i not in mine]
         results |= registry.guarded(spec, _one_pass, spec, values, data, wants,
                                     members, w=w, h=h, fps=rate, theme=theme,
                                     transparent=transparent, budget=budget,
-                                    verbose=verbose, progress=progress)
+                                    verbose=verbose, progress=progress, stills=mine)
     for i in stills:
         want = wants[i]
         res = registry.guarded(spec, rd.render, spec, values, fmt="png", theme=theme,
@@ -150,12 +161,14 @@ def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str
             results[i] = (rd.RenderResult(path, want.fmt, size, want.width, want.height,
                                           0.0, 0, 0.0,
                                           seconds=round(time.perf_counter() - t0, 3)), [])
-    return [finish(spec, results[i][0], data, results[i][1]) for i in range(len(wants))]
+    return [finish(spec, results[i][0], data, results[i][1], poster=not draft)
+            for i in range(len(wants))]
 
 
 def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transparent,
-              budget, verbose, progress) -> dict[int, tuple]:
-    """Draw once for `members` [(index, k)] of `wants`; {index: (result, notes)}."""
+              budget, verbose, progress, stills=()) -> dict[int, tuple]:
+    """Draw once for `members` [(index, k)] of `wants`; {index: (result, notes)}.
+    `stills` (indices of pngs) are the pass's last frame."""
     started = time.perf_counter()
     out: dict[int, tuple] = {}
     with rd.scratch_dir() as scratch:
@@ -163,13 +176,37 @@ def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transpare
                   for i, k in members if wants[i].fmt != "gif"]
         gifs = [(i, k, scratch / f"frames-{i}.mkv")
                 for i, k in members if wants[i].fmt == "gif"]
-        drawn = rd.draw(spec, values, data, scratch, w=w, h=h, fps=fps, theme=theme,
-                        transparent=transparent,
-                        videos=[(f, p) for _, f, p in videos],
-                        gifs=[(k, p) for _, k, p in gifs], verbose=verbose,
-                        progress=progress)
+        if progress is None:
+            progress = sys.stderr.isatty()
+        bar = None
+        if progress:  # one bar for the whole pass (manim's are per animation)
+            bar = bars.Bar(bars.total(spec, values, data, w=w, h=h, fps=fps,
+                                      theme=theme), spec.name)
+        try:
+            drawn = rd.draw(spec, values, data, scratch, w=w, h=h, fps=fps,
+                            theme=theme, transparent=transparent,
+                            videos=[(f, p) for _, f, p in videos],
+                            gifs=[(k, p) for _, k, p in gifs], verbose=verbose,
+                            progress=False, keep_last=bool(stills),
+                            on_frame=bar.update if bar else None)
+        except BaseException:
+            if bar is not None:
+                bar.abandon()
+            raise
+        if bar is not None:
+            bar.close()
+            bars.remember(spec, values, fps, bar.done)
         srt = drawn.srt
         t_drawn = time.perf_counter()
+        for i in stills:
+            from PIL import Image
+
+            png = scratch / f"still-{i}.png"
+            pixels = drawn.last if transparent else drawn.last[..., :3]
+            Image.fromarray(pixels).save(png, optimize=False, compress_level=1)
+            files.place([(png, wants[i].path)])
+            out[i] = (dataclasses.replace(rd.describe(wants[i].path),
+                                          seconds=round(t_drawn - started, 3)), [])
         for i, _, path in videos:
             target = wants[i].path
             placed = [(path, target)]
@@ -193,16 +230,17 @@ def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transpare
 
 
 def finish(spec: SceneSpec, result: rd.RenderResult, data: Any,
-           notes: list[str] | None = None) -> Finished:
-    """Captions as WebVTT, a poster for videos, the alt text from the data."""
+           notes: list[str] | None = None, poster: bool = True) -> Finished:
+    """Captions as WebVTT, a poster for videos (not for a draft: the player
+    shows its first frame), the alt text from the data."""
     path = Path(result.path)
     captions = None
     srt = Path(result.captions) if result.captions else None
     if srt is not None and srt.is_file():
         vtt = write_vtt(srt, srt.with_suffix(".vtt"))
         captions = {"srt": srt.name, "vtt": vtt.name}
-    poster = None
-    if result.fmt in VIDEO_FORMATS:
-        poster = make_poster(path, poster_name(path)).name
+    made = None
+    if poster and result.fmt in VIDEO_FORMATS:
+        made = make_poster(path, poster_name(path)).name
     alt = registry.guarded(spec, spec.alt_text, data)
-    return Finished(result, alt, captions, poster, list(notes or []))
+    return Finished(result, alt, captions, made, list(notes or []))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import math
 import os
 import shutil
@@ -65,6 +66,10 @@ class RenderResult:
     duration: float  # seconds; 0 for a still
     captions: Path | None = None  # the .srt beside a video, when the scene has captions
     seconds: float = 0.0
+
+    def _repr_html_(self) -> str:  # Jupyter shows the file itself
+        # by name: display code is in no output's key (`build.code_files`)
+        return importlib.import_module("neuroanim.notebook").result_html(self)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -501,13 +506,17 @@ def _manim_session(settings: dict, theme: str) -> Iterator[Any]:
 def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
          theme: str, transparent: bool = False,
          videos: list[tuple[str, Path]] = (), gifs: list[tuple[int, Path]] = (),
-         verbose: bool = False, progress: bool | None = None) -> Drawn:
+         verbose: bool = False, progress: bool | None = None,
+         keep_last: bool = False, on_frame=None) -> Drawn:
     """Draw the scene once, feeding every frame to every output of the pass.
 
     `videos` are (format, path) files encoded as the frames come; `gifs` are
     (k, path) lossless intermediates keeping every k-th frame, for a GIF at
     fps / k, each with its palette gathered as it is drawn. The scene's
-    `construct` runs once however many files it makes.
+    `construct` runs once however many files it makes. `keep_last` keeps the
+    last frame's pixels (`Drawn.last`: a draft's still without a second
+    drawing); `on_frame(frames_so_far)` hears every frame (a progress bar).
+    `progress` shows manim's own bars (per animation).
     """
     from . import encode
 
@@ -521,7 +530,8 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
             sinks.append(encode.VideoSink(path, fmt, w, h, fps, transparent))
         for every, path in gifs:
             sinks.append(encode.VideoSink(path, None, w, h, fps, every=every))
-        with _manim_session(settings, theme):
+        with _manim_session(settings, theme), \
+                encode.on_frame(_chain(encode._frame_hook, on_frame)):
             scene_obj = spec.scene_class()(params=values, data=data)
             # the writer manim made, replaced before anything is drawn
             scene_obj.renderer.file_writer = encode.feed_class(sinks)(
@@ -532,18 +542,32 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
                 raise RuntimeError(f"scene {spec.name!r} played no animation, so "
                                    "there is no video to make; use png for a still")
             subs = list(writer.subcaptions)
+            last = writer.last.copy() if keep_last and writer.last is not None else None
     except BaseException:
         for sink in sinks:
             sink.abort()
         raise
     palettes = {Path(s.path): s.palette for s in sinks[len(videos):]}
     if not subs:
-        return Drawn(None, palettes)
+        return Drawn(None, palettes, last)
     import srt
 
     path = scratch / "captions.srt"
     path.write_text(srt.compose(subs), encoding="utf-8")
-    return Drawn(path, palettes)
+    return Drawn(path, palettes, last)
+
+
+def _chain(hook, more):
+    """A frame hook that calls `more` and then the hook already set (if any)."""
+    if more is None:
+        return hook
+
+    def both(frames: int) -> None:
+        more(frames)
+        if hook is not None:
+            hook(frames)
+
+    return both
 
 
 @dataclass(frozen=True)
@@ -552,6 +576,7 @@ class Drawn:
 
     srt: Path | None  # the scene's captions, in the scratch folder
     palettes: dict  # GIF intermediate path -> its palettegen frame
+    last: Any = None  # the last frame (RGBA array) when asked for
 
 
 def _still(spec, values, data, scratch: Path, target: Path, *, w: int, h: int,

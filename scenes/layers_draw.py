@@ -63,8 +63,32 @@ MAP_SIDE = 1.25  # the largest hidden picture (fewer neurons give it more room)
 
 
 def wrap(text: str, width: float, size: float = TINY) -> list[str]:
-    """`text` in lines no wider than `width` scene units at `size` (by words)."""
-    words, lines, line = text.split(), [], ""
+    """`text` in lines no wider than `width` scene units at `size` (by words).
+
+    The text is laid out once, one glyph per letter (no ligatures), and a
+    line's width read off its first and last glyph: what laying out each
+    trial line would measure, without a Text per word.
+    """
+    words = text.split()
+    if not words:
+        return []
+    glyphs = TextLine(" ".join(words), size, disable_ligatures=True).submobjects
+    if len(glyphs) != sum(map(len, words)):  # a letter without its own glyph
+        return _wrap_by_trials(words, width, size)
+    spans, i = [], 0
+    for word in words:
+        spans.append((glyphs[i].get_left()[0], glyphs[i + len(word) - 1].get_right()[0]))
+        i += len(word)
+    lines, start = [], 0
+    for k in range(1, len(words)):
+        if spans[k][1] - spans[start][0] > width:
+            lines.append(" ".join(words[start:k]))
+            start = k
+    return [*lines, " ".join(words[start:])]
+
+
+def _wrap_by_trials(words: list[str], width: float, size: float) -> list[str]:
+    lines, line = [], ""
     for word in words:
         trial = f"{line} {word}".strip()
         if line and TextLine(trial, size).width > width:

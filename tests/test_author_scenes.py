@@ -222,7 +222,7 @@ def test_a_scene_beside_the_lesson_builds_and_an_edit_rerenders_only_it(tmp_path
     assert res.returncode == 0, res.stdout + res.stderr
     assert outcome(res.stdout) == {"mine.png": "done", "gate.png": "skipped"}, \
         res.stdout
-    assert "mine.png" in res.stdout and "(changed)" in res.stdout
+    assert "mine.png" in res.stdout and "(changed: scene code)" in res.stdout
 
 
 @pytest.mark.render

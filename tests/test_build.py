@@ -182,7 +182,8 @@ def test_one_option_rerenders_only_its_figure(out):
     changed = tiny(TINY.replace("seconds = 0.5", "seconds = 0.6"))
     got = reasons(build.make_plan(changed, out))
     assert got == {"circle.mp4": None, "circle.png": None, "circle.gif": None,
-                   "quick-light.webm": "changed", "quick-light.png": "changed"}
+                   "quick-light.webm": "changed: options",
+                   "quick-light.png": "changed: options"}
 
 
 def test_a_new_theme_renders_only_the_new_files(out):

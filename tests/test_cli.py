@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -256,6 +257,13 @@ def test_verbose_shows_manims_log_on_stderr_and_quiet_otherwise(tmp_path):
     assert "INFO" not in loud.stdout, "manim's log mixed into stdout"
 
 
+def _frames_of(path: Path) -> int:
+    import av
+
+    with av.open(str(path)) as c:
+        return sum(1 for _ in c.decode(video=0))
+
+
 def _run_with_stderr(stderr_tty: bool, out: Path) -> str:
     """The CLI in a subprocess, stderr a pseudo-terminal or a pipe; returns stderr."""
     cmd = WITH_TINY + ["render", "tiny", *TINY, "-o", str(out)]
@@ -292,8 +300,15 @@ def _run_with_stderr(stderr_tty: bool, out: Path) -> str:
 def test_progress_bar_only_on_a_terminal(tmp_path):
     on_tty = _run_with_stderr(True, tmp_path / "t.mp4")
     piped = _run_with_stderr(False, tmp_path / "p.mp4")
-    assert "Animation 0" in on_tty and "it/s" in on_tty, on_tty
-    assert "Animation" not in piped and "it/s" not in piped, piped
+    # one bar for the whole render (manim's per-animation bars stay off)
+    assert "Animation 0" not in on_tty and "it/s" not in on_tty, on_tty
+    bar = re.findall(r"(\d+)/(\d+) frames", on_tty)
+    assert bar and "left" in on_tty, on_tty
+    frames = _frames_of(tmp_path / "t.mp4")  # decoded: the reference
+    assert tuple(map(int, bar[-1])) == (frames, frames), on_tty
+    assert abs(int(bar[0][1]) - frames) <= 1, (
+        "the total shown from the start (the skipped pass's count) is the real one")
+    assert "frames" not in piped and "it/s" not in piped, piped
 
 
 # ------------------------------------------------------------------ start-up

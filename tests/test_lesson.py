@@ -103,7 +103,8 @@ fps = 10
     assert ball.options == {"lr": [0.5], "steps": 12}, (
         "options lists the values that differ from the scene's defaults, as JSON")
     assert {(o.width, o.height, o.fps) for o in ball.outputs} == {(160, 90, 5.0)}
-    assert gate.outputs[0].name == "gate.mp4", "formats default to mp4 (dark)"
+    assert gate.outputs[0].name == "gate.720p.mp4", (
+        "formats default to mp4 (dark); quality m is in the name")
     assert (gate.outputs[0].width, gate.outputs[0].fps) == (160, 10.0), (
         "the lesson's resolution wins over quality m's 1280x720")
 
