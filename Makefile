@@ -54,6 +54,8 @@ bench: setup
 	$(PY) benchmarks/build.py --quality-h
 	$(PY) benchmarks/build.py --dask
 	$(PY) benchmarks/startup.py
+	$(PY) benchmarks/storyboard.py
+	$(PY) benchmarks/serve.py
 
 clean:
 	rm -rf $(VENV)

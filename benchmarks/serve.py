@@ -57,12 +57,14 @@ def wait(pred, timeout: float, what: str):
 
 
 def set_lr(lesson: Path, lr: float) -> None:
+    """The and-gate figure's table with `options = { lr = LR }`, nothing else."""
     text = lesson.read_text()
-    block = text.split('name = "and-gate"', 1)
-    head, rest = block
-    rest = re.sub(r"\noptions = \{[^}]*\}\n", "\n", rest, count=1)
-    rest = rest.replace("\nfps = 20", f"\nfps = 20\noptions = {{ lr = {lr} }}", 1)
-    lesson.write_text(head + 'name = "and-gate"' + rest)
+    head, rest = text.split('name = "and-gate"', 1)
+    block, sep, tail = rest.partition("[[figure]]")
+    block = re.sub(r"\noptions = \{[^}]*\}[^\n]*", "", block)
+    title = '\ntitle = "A neuron learns the AND gate"'
+    block = block.replace(title, f"{title}\noptions = {{ lr = {lr} }}", 1)
+    lesson.write_text(head + 'name = "and-gate"' + block + sep + tail)
 
 
 def timed(cmd: list[str], cwd: Path) -> float:

@@ -53,6 +53,7 @@ from manim import (
     VGroup,
     VMobject,
     Wait,
+    config,
 )
 
 from . import core, theme
@@ -114,11 +115,30 @@ class TextLine(Text):
                  **kwargs: Any):
         th = theme.current()
         kwargs.setdefault("font", th.font)
-        super().__init__(text, font_size=size, color=color or th.text, **kwargs)
+        color = color or th.text
+        try:  # Pango lays text out on a canvas the size of the output: it counts
+            key = (text, float(size), str(color), tuple(sorted(kwargs.items())),
+                   config.pixel_width, config.pixel_height, config.frame_width)
+            hash(key)
+        except TypeError:  # an option that cannot be a key (a dict of colours...)
+            key = None
+        made = _LINES.get(key) if key is not None else None
+        if made is not None:  # built before in this process: become a copy of it
+            self.__dict__.update(made.copy().__dict__)
+            return
+        super().__init__(text, font_size=size, color=color, **kwargs)
         light_copies(self)
+        if key is not None:  # Pango and the SVG parse cost ~35 ms, a copy ~3 ms
+            if len(_LINES) >= _LINES_KEPT:
+                _LINES.pop(next(iter(_LINES)))
+            _LINES[key] = self.copy()
 
     def baseline(self) -> float:
         return baseline(self)
+
+
+_LINES: dict[tuple, TextLine] = {}
+_LINES_KEPT = 1000
 
 
 class Readout(VGroup):

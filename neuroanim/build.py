@@ -823,7 +823,8 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
           on_start: Callable[[str], None] = lambda line: None,
           warn: Callable[[str], None] = print, runner: Runner | None = None,
           first: Iterable[str] = (), check: Callable[[], set[str] | None] | None = None,
-          data: dict | None = None, failed: dict[str, str] | None = None) -> Report:
+          data: dict | None = None, failed: dict[str, str] | None = None,
+          preview: bool = True) -> Report:
     """Render what changed in `lesson` into `out_dir`; a failure does not stop others.
 
     `runner` says where the renders run (default: `Pool(jobs)`, this machine);
@@ -839,6 +840,7 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
     starts, and the build returns when the rest has landed (`serve`: an edit
     arrived). `data` is the lesson's prepared data when the caller holds it
     (`failed`: the figures whose scene's prepare raised, as `prepare` fills).
+    `preview=False` writes no index.html (a course site publishes the folder).
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -905,7 +907,8 @@ def build(lesson: Lesson, out_dir=render.DEFAULT_OUT_DIR, *, jobs: int | None = 
 
         left = _run(plan, todo, runner, emit, total, events, on_event=on_event,
                     first=tuple(first), check=check) if todo else 0
-        index = page.write_index(out_dir, manifest)  # the preview page, every build
+        # the preview page, every build (a course site's copy goes without it)
+        index = page.write_index(out_dir, manifest) if preview else None
     return Report(events, time.perf_counter() - started, jobs, out_dir, index,
                   lesson.source, where=runner.where, left=left)
 

@@ -477,7 +477,8 @@ class Site:
                     on_event(ev)
 
             report = builder.build(lesson, self.out_dir, jobs=jobs, only=names,
-                                   on_event=event, on_start=log, warn=log)
+                                   on_event=event, on_start=log, warn=log,
+                                   preview=False)
             self.outputs = {o.name: f.name for f in lesson.figures for o in f.outputs}
         manifest = self.out_dir / builder.MANIFEST
         self.manifest = (page.load_manifest(manifest, warn=log)

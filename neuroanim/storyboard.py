@@ -5,7 +5,8 @@ jumps to its end state and the renderer's clock still advances by its run
 time, and captions still land at their times. That pass costs about what a
 still does. `timeline` runs it once, optionally painting the frame at the end
 of each play; `storyboard` lays the keyframe of each section (each caption of
-the scene, else equal stretches of time) out on one labelled PNG.
+the scene, and for a scene with few captions the middles of its longest stretches)
+out on one labelled PNG.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def timeline(spec, values, data, *, w: int, h: int, theme: str,
             state = {"cheap": True}
 
             def shoot(at: float) -> None:
-                if taken and abs(taken[-1][0] - at) < EPS:
+                if any(abs(t - at) < 1e-3 for t, _ in taken):
                     return
                 paint(scene)
                 taken.append((at, renderer.get_frame()[..., :3].copy()))
@@ -189,8 +190,9 @@ def _shoot_at_times(scene, renderer, shoot, state: dict, targets: list[float]) -
     def play_and_shoot(scene_obj, *args, **kwargs):
         play(scene_obj, *args, **kwargs)
         end = float(renderer.time)
-        if any(span["start"] + EPS < x <= end + EPS for x in targets):
-            shoot(end)  # a target at this play's end (or a wait's)
+        for x in targets:  # at this play's end, or inside a wait (a still frame)
+            if span["start"] + EPS < x <= end + EPS:
+                shoot(x)
         state["cheap"] = True
 
     scene.get_time_progression = times
@@ -199,10 +201,29 @@ def _shoot_at_times(scene, renderer, shoot, state: dict, targets: list[float]) -
     renderer.play = play_and_shoot
 
 
-def stretches(duration: float, n: int = MIN_PANELS) -> list[float]:
-    """The ends of `n` equal stretches of the run: the keyframes of a scene with
-    too few captions to tell its sections."""
-    return [duration * i / n for i in range(1, n + 1)]
+def keyframe_times(duration: float, captions: list[tuple[float, float]]) -> list[float]:
+    """When the keyframes fall: each caption's end (an even spread of MAX_PANELS
+    of them when there are more); a scene with fewer than MIN_PANELS captions
+    also gets, until it has MIN_PANELS, the middle of its longest stretch
+    between two keyframes, or its ending when the time after the last caption
+    is the longest. Caption ends are play ends: a pass paints them without
+    copying anything (`_no_needless_copies`)."""
+    ends = sorted({round(e, 6) for _, e in captions if 0 < e <= duration + EPS})
+    if len(ends) >= MIN_PANELS:
+        if len(ends) > MAX_PANELS:
+            step = (len(ends) - 1) / (MAX_PANELS - 1)
+            ends = [ends[round(i * step)] for i in range(MAX_PANELS)]
+        return ends
+    if len(ends) <= 1 and duration > EPS:  # no sections to go by: equal stretches
+        return [duration * i / MIN_PANELS for i in range(1, MIN_PANELS + 1)]
+    while 0 < len(ends) < MIN_PANELS:
+        edges = [0.0, *ends]
+        i = max(range(len(ends)), key=lambda k: edges[k + 1] - edges[k])
+        if duration - ends[-1] > EPS and duration - ends[-1] >= edges[i + 1] - edges[i]:
+            ends.append(duration)  # the longest stretch is the ending: show it
+        else:
+            ends.insert(i, (edges[i] + edges[i + 1]) / 2)  # the middle of it
+    return ends
 
 
 SEEN = "storyboards.json"  # in render.cache_dir(): duration and captions per scene
@@ -216,18 +237,20 @@ def _seen_key(spec, values) -> str:
     return hashlib.sha256(doc.encode()).hexdigest()[:24]
 
 
-def _recall(spec, values) -> tuple[float, int] | None:
+def _recall(spec, values) -> tuple[float, list[tuple[float, float]]] | None:
+    """The duration and caption times of this scene's last storyboard (a hint:
+    a pass that finds otherwise is done again)."""
     import json
 
     try:
         doc = json.loads((rd.cache_dir() / SEEN).read_text())
-        d, n = doc[_seen_key(spec, values)]
-        return float(d), int(n)
+        d, caps = doc[_seen_key(spec, values)]
+        return float(d), [(float(a), float(b)) for a, b in caps]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def _remember(spec, values, duration: float, captions: int) -> None:
+def _remember(spec, values, tl: Timeline) -> None:
     import json
 
     with contextlib.suppress(OSError, ValueError):
@@ -238,28 +261,24 @@ def _remember(spec, values, duration: float, captions: int) -> None:
         except (OSError, ValueError):
             doc = {}
         doc.pop(_seen_key(spec, values), None)
-        doc[_seen_key(spec, values)] = [duration, captions]
+        doc[_seen_key(spec, values)] = [tl.duration, _times(tl)]
         files.atomic_write(path, json.dumps(dict(list(doc.items())[-500:])).encode())
 
 
+def _times(tl: Timeline) -> list[tuple[float, float]]:
+    return [(a, b) for a, b, text in tl.captions if text.strip()]
+
+
 def sections(tl: Timeline) -> list[tuple[float, str]]:
-    """(time, label) of each keyframe: the end of each caption, when the scene
-    has at least MIN_PANELS of them, else equal stretches of the run."""
+    """(time, label) of each keyframe (`keyframe_times`): the caption ending
+    there, else the one running then."""
     if not tl.shots:
         return []
-    caps = [c for c in tl.captions if c[2].strip()]
-    if len(caps) >= MIN_PANELS:
-        if len(caps) > MAX_PANELS:  # keep an even spread, first and last included
-            step = (len(caps) - 1) / (MAX_PANELS - 1)
-            caps = [caps[round(i * step)] for i in range(MAX_PANELS)]
-        return [(end, text) for _, end, text in caps]
-    n = min(max(MIN_PANELS, len(caps)), len(tl.shots))
-    end = tl.duration or tl.shots[-1][0]
     out = []
-    for i in range(1, n + 1):
-        t = end * i / n
-        text = next((c[2] for c in tl.captions if c[0] <= t - 1e-6 <= c[1]), "")
-        out.append((t, text))
+    for t in keyframe_times(tl.duration, _times(tl)):
+        ending = [c[2] for c in tl.captions if abs(c[1] - t) < 1e-3 and c[2].strip()]
+        running = [c[2] for c in tl.captions if c[0] <= t - 1e-6 <= c[1] and c[2].strip()]
+        out.append((t, (ending or running or [""])[0]))
     return out
 
 
@@ -342,19 +361,16 @@ def make(spec, values, data, target: Path, *, w: int, h: int, theme: str,
          verbose: bool = False) -> tuple[rd.RenderResult, int]:
     """Write `target` (PNG) atomically: the storyboard; (result, panels)."""
     started = time.perf_counter()
-    known = _recall(spec, values)  # (duration, captions) of the last storyboard
-    if known and known[1] < MIN_PANELS:  # equal stretches, in one pass
-        tl = timeline(spec, values, data, w=w, h=h, theme=theme,
-                      shots=stretches(known[0]), verbose=verbose)
-    else:
-        tl = timeline(spec, values, data, w=w, h=h, theme=theme, shots="captions",
-                      verbose=verbose)
-    captions = len([c for c in tl.captions if c[2].strip()])
-    if captions < MIN_PANELS and not (known and known[1] < MIN_PANELS
-                                      and abs(known[0] - tl.duration) < EPS):
-        tl = timeline(spec, values, data, w=w, h=h, theme=theme,
-                      shots=stretches(tl.duration), verbose=verbose)
-    _remember(spec, values, tl.duration, captions)
+    known = _recall(spec, values)  # the timeline of the last storyboard, if any
+    shots = keyframe_times(*known) if known else "captions"
+    tl = timeline(spec, values, data, w=w, h=h, theme=theme, shots=shots,
+                  verbose=verbose)
+    wanted = keyframe_times(tl.duration, _times(tl))
+    have = [t for t, _ in tl.shots]
+    if not all(any(abs(t - x) < 1e-3 for x in have) for t in wanted):
+        tl = timeline(spec, values, data, w=w, h=h, theme=theme, shots=wanted,
+                      verbose=verbose)  # the middles of long stretches, too
+    _remember(spec, values, tl)
     variant = spec.variant(values)
     title = f"{spec.name}" + (f" ({variant})" if variant else "") + \
         f" · {clock(tl.duration)} · storyboard"

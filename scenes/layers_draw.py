@@ -72,13 +72,15 @@ def wrap(text: str, width: float, size: float = TINY) -> list[str]:
     words = text.split()
     if not words:
         return []
-    glyphs = TextLine(" ".join(words), size, disable_ligatures=True).submobjects
-    if len(glyphs) != sum(map(len, words)):  # a letter without its own glyph
-        return _wrap_by_trials(words, width, size)
+    joined = " ".join(words)
+    glyphs = TextLine(joined, size, disable_ligatures=True).submobjects
+    gap = 1 if len(glyphs) == len(joined) else 0  # spaces have a glyph of their own
+    if len(glyphs) != sum(map(len, words)) + gap * (len(words) - 1):
+        return _wrap_by_trials(words, width, size)  # a letter without its glyph
     spans, i = [], 0
     for word in words:
         spans.append((glyphs[i].get_left()[0], glyphs[i + len(word) - 1].get_right()[0]))
-        i += len(word)
+        i += len(word) + gap
     lines, start = [], 0
     for k in range(1, len(words)):
         if spans[k][1] - spans[start][0] > width:
