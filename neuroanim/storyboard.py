@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -92,7 +94,6 @@ def _no_needless_copies(state: dict):
     Exact at the animation's end, which is all a skipped play shows: there it
     stands at its target (or, for an indication that returns, as it began).
     Other animations (Create, Write...) draw from their starting copy: kept."""
-    from manim.animation.animation import Animation
     from manim.animation.fading import _Fade
     from manim.animation.transform import Transform
 
@@ -113,7 +114,6 @@ def _no_needless_copies(state: dict):
             self.mobject.suspend_updating()
         self.interpolate(0)
 
-    assert Animation.begin is not None
     _Fade._create_faded_mobject = create_faded_mobject
     Transform.begin = transform_begin
     try:
@@ -230,9 +230,6 @@ SEEN = "storyboards.json"  # in render.cache_dir(): duration and captions per sc
 
 
 def _seen_key(spec, values) -> str:
-    import hashlib
-    import json
-
     doc = json.dumps([spec.name, {k: repr(v) for k, v in values.items()}])
     return hashlib.sha256(doc.encode()).hexdigest()[:24]
 
@@ -240,8 +237,6 @@ def _seen_key(spec, values) -> str:
 def _recall(spec, values) -> tuple[float, list[tuple[float, float]]] | None:
     """The duration and caption times of this scene's last storyboard (a hint:
     a pass that finds otherwise is done again)."""
-    import json
-
     try:
         doc = json.loads((rd.cache_dir() / SEEN).read_text())
         d, caps = doc[_seen_key(spec, values)]
@@ -251,8 +246,6 @@ def _recall(spec, values) -> tuple[float, list[tuple[float, float]]] | None:
 
 
 def _remember(spec, values, tl: Timeline) -> None:
-    import json
-
     with contextlib.suppress(OSError, ValueError):
         path = rd.cache_dir() / SEEN
         try:

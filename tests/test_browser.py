@@ -34,6 +34,15 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
+    drv = chromium(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+def chromium(profile: Path, window: str | None = "1280,900"):
+    """Headless Debian Chromium with a fresh profile, its console log kept."""
     for exe in (CHROMIUM, CHROMEDRIVER):
         assert Path(exe).is_file(), (
             f"{exe} missing: `make test` installs Debian's chromium and "
@@ -45,15 +54,13 @@ def driver(tmp_path_factory):
     opts.binary_location = CHROMIUM
     for flag in FLAGS:
         opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    opts.add_argument("--window-size=1280,900")
+    opts.add_argument(f"--user-data-dir={profile}")
+    if window:
+        opts.add_argument(f"--window-size={window}")
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     drv.set_page_load_timeout(30)
-    try:
-        yield drv
-    finally:
-        drv.quit()
+    return drv
 
 
 def wait_for(drv, script: str, timeout: float = 15.0):

@@ -186,24 +186,11 @@ def test_more_epochs_than_the_budget_show_a_subset_dense_early():
 # ------------------------------------------------------------------ browser
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    from tests.test_browser import CHROMEDRIVER, CHROMIUM, FLAGS
+    from tests.test_browser import chromium
 
-    for exe in (CHROMIUM, CHROMEDRIVER):
-        assert Path(exe).is_file(), f"{exe} missing: run scripts/setup-debian.sh " \
-                                    "chromium chromium-driver"
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in FLAGS:
-        opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-twins')}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    drv = chromium(tmp_path_factory.mktemp("chromium-twins"), window=None)
     drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 854, "height": 480, "deviceScaleFactor": 1, "mobile": False})
-    drv.set_page_load_timeout(30)
     try:
         yield drv
     finally:

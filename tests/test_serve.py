@@ -29,7 +29,7 @@ from PIL import Image
 from neuroanim import registry
 from neuroanim.cli import main
 from tests.test_author_scenes import write
-from tests.test_browser import CHROMEDRIVER, CHROMIUM, FLAGS
+from tests.test_browser import chromium
 
 CARD = '''
 from neuroanim.params import Param
@@ -180,17 +180,7 @@ def course(tmp_path) -> Path:
 
 @pytest.fixture
 def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in FLAGS:
-        opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    opts.add_argument("--window-size=900,500")
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    drv.set_page_load_timeout(30)
+    drv = chromium(tmp_path / "chromium-profile", window="900,500")
     try:
         yield drv
     finally:
