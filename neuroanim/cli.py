@@ -606,15 +606,21 @@ def _adjust(lesson, draft: bool, base_url: str | None):
     """The lesson as `--draft` and `--base-url` ask."""
     import dataclasses
 
-    from . import files
     from . import lesson as lsn
 
     if base_url is not None:
-        if not files.base_url_ok(base_url):
-            raise UserError(f"--base-url: {base_url!r} must be an http(s) address or "
-                            'a path, e.g. "https://course.example/figures/"')
-        lesson = dataclasses.replace(lesson, base_url=base_url)
+        lesson = dataclasses.replace(lesson, base_url=_base_url(base_url))
     return lsn.drafted(lesson) if draft else lesson
+
+
+def _base_url(url: str) -> str:
+    """`--base-url` checked: an http(s) address or a path, nothing to break HTML."""
+    from . import files
+
+    if not files.base_url_ok(url):
+        raise UserError(f"--base-url: {url!r} must be an http(s) address or "
+                        'a path, e.g. "https://course.example/figures/"')
+    return url
 
 
 @main.command("serve")
@@ -653,11 +659,7 @@ def serve_cmd(lesson_file, out_dir, host, port, no_open, draft, jobs, base_url) 
     from . import serve as srv
 
     if base_url is not None:
-        from . import files
-
-        if not files.base_url_ok(base_url):
-            raise UserError(f"--base-url: {base_url!r} must be an http(s) address or "
-                            'a path, e.g. "https://course.example/figures/"')
+        _base_url(base_url)
     if lesson_file is not None and not lesson_file.is_file():
         raise UserError(f"LESSON_FILE: {lesson_file}: no such lesson file")
     if lesson_file is None and Path(lsn.LESSON_FILE).is_file():

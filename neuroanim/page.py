@@ -401,6 +401,14 @@ def load_manifest(path: Path, warn: Callable[[str], None] | None = None) -> dict
     return doc
 
 
+def has_display() -> bool:
+    """Whether a browser could open here: macOS, Windows, or an X/Wayland session."""
+    import sys
+
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def preview(out_dir: Path, open_browser: bool = True) -> tuple[Path, bool]:
     """Rewrite `out_dir/index.html` from its manifest and open it: (path, opened).
 
@@ -408,7 +416,6 @@ def preview(out_dir: Path, open_browser: bool = True) -> tuple[Path, bool]:
     graphical session: on a headless machine (no DISPLAY on Linux) nothing is
     launched and the caller prints the path instead.
     """
-    import sys
     import webbrowser
 
     out_dir = Path(out_dir)
@@ -420,9 +427,7 @@ def preview(out_dir: Path, open_browser: bool = True) -> tuple[Path, bool]:
         raise UserError(f"{out_dir}: no manifest.json or index.html; run "
                         f"`neuroanim build` first")
     page = page.resolve()
-    graphical = sys.platform in ("darwin", "win32") or bool(
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    if not (open_browser and graphical):
+    if not (open_browser and has_display()):
         return page, False
     try:
         return page, bool(webbrowser.open(page.as_uri()))

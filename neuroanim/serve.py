@@ -606,9 +606,7 @@ def _url_host(host: str) -> str:
 def _open(url: str) -> None:
     import webbrowser
 
-    graphical = sys.platform in ("darwin", "win32") or bool(
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    if graphical:
+    if page.has_display():
         threading.Thread(target=lambda: webbrowser.open(url), daemon=True).start()
 
 
