@@ -33,6 +33,7 @@ from manim import (
 )
 
 from . import registry, theme
+from .glyphs import FastText
 
 # Number formatting lives in wording (manim-free); scenes import it from here too.
 from .wording import (  # noqa: F401
@@ -64,9 +65,10 @@ DESCENDERS = "gjpqy(),;_♪"  # characters whose glyph dips below the baseline
 def tx(text: str, size: float = BODY, color: str | None = None, **kw: Any) -> Text:
     """Text in the theme's font and colour.
 
-    Built once per process for each (text, size, colour, options) and copied
-    after: Pango and the SVG parse cost ~35 ms a line, a copy ~3 ms, and a
-    lesson build draws the same words for a still and for a video.
+    Read from Pango's SVG by `glyphs.FastText` (~13 ms a line, manim's parser
+    ~50 ms), built once per process for each (text, size, colour, options) and
+    copied after (a copy ~3 ms): a lesson build draws the same words for a
+    still and for a video.
     """
     th = theme.current()
     kw.setdefault("font", th.font)
@@ -77,10 +79,10 @@ def tx(text: str, size: float = BODY, color: str | None = None, **kw: Any) -> Te
                config.pixel_width, config.pixel_height, config.frame_width)
         hash(key)
     except TypeError:  # an option that cannot be a key (a dict of colours...)
-        return light_copies(Text(text, font_size=size, color=color, **kw))
+        return light_copies(FastText(text, font_size=size, color=color, **kw))
     made = _TEXTS.get(key)
     if made is None:
-        made = light_copies(Text(text, font_size=size, color=color, **kw))
+        made = light_copies(FastText(text, font_size=size, color=color, **kw))
         if len(_TEXTS) >= _TEXTS_KEPT:
             _TEXTS.pop(next(iter(_TEXTS)))
         _TEXTS[key] = made
@@ -117,7 +119,7 @@ def unclipped(text: str, size: float, font: str) -> Text:
     """
     texts = Path(config.get_dir("text_dir")) / "unclipped"
     with tempconfig({"pixel_width": 3840, "pixel_height": 2160, "text_dir": str(texts)}):
-        return Text(text, font=font, font_size=size)
+        return FastText(text, font=font, font_size=size)
 
 
 def label(text: str, size: float = SMALL, color: str | None = None) -> VMobject:

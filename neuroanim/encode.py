@@ -189,6 +189,22 @@ class VideoSink(Sink):
             os.unlink(self.path)
 
 
+class PosterSink(Sink):
+    """Picks the videos' poster from the pass's frames (`posters.Picker`)."""
+
+    def __init__(self, width: int, height: int) -> None:
+        from .posters import Picker
+
+        self.picker = Picker(width, height)
+        super().__init__("poster")
+
+    def consume(self, pixels, repeat: int) -> None:
+        self.picker.push(pixels)  # a repeat scores the same: once is enough
+
+    def finish(self) -> None:
+        pass
+
+
 _frame_hook = None  # called with the frames written so far (see `on_frame`)
 
 

@@ -24,7 +24,7 @@ from . import render as rd
 from .captions import write_vtt
 from .errors import UserError
 from .files import VIDEO_FORMATS
-from .posters import make_poster, poster_name
+from .posters import make_poster, poster_name, write_poster
 from .spec import SceneSpec
 from .theme import THEMES
 
@@ -145,7 +145,8 @@ def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str
         results |= registry.guarded(spec, _one_pass, spec, values, data, wants,
                                     members, w=w, h=h, fps=rate, theme=theme,
                                     transparent=transparent, budget=budget,
-                                    verbose=verbose, progress=progress, stills=mine)
+                                    verbose=verbose, progress=progress, stills=mine,
+                                    poster=not draft)
     for i in stills:
         want = wants[i]
         res = registry.guarded(spec, rd.render, spec, values, fmt="png", theme=theme,
@@ -161,14 +162,16 @@ def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str
             results[i] = (rd.RenderResult(path, want.fmt, size, want.width, want.height,
                                           0.0, 0, 0.0,
                                           seconds=round(time.perf_counter() - t0, 3)), [])
-    return [finish(spec, results[i][0], data, results[i][1], poster=not draft)
+    return [finish(spec, results[i][0], data, results[i][1], poster=not draft,
+                   pixels=results[i][2] if len(results[i]) > 2 else None)
             for i in range(len(wants))]
 
 
 def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transparent,
-              budget, verbose, progress, stills=()) -> dict[int, tuple]:
-    """Draw once for `members` [(index, k)] of `wants`; {index: (result, notes)}.
-    `stills` (indices of pngs) are the pass's last frame."""
+              budget, verbose, progress, stills=(), poster=False) -> dict[int, tuple]:
+    """Draw once for `members` [(index, k)] of `wants`; {index: (result, notes)},
+    with the poster's pixels (picked from the pass) after a video's notes when
+    `poster`. `stills` (indices of pngs) are the pass's last frame."""
     started = time.perf_counter()
     out: dict[int, tuple] = {}
     with rd.scratch_dir() as scratch:
@@ -188,7 +191,8 @@ def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transpare
                             videos=[(f, p) for _, f, p in videos],
                             gifs=[(k, p) for _, k, p in gifs], verbose=verbose,
                             progress=False, keep_last=bool(stills),
-                            on_frame=bar.update if bar else None)
+                            on_frame=bar.update if bar else None,
+                            poster=poster and bool(videos))
         except BaseException:
             if bar is not None:
                 bar.abandon()
@@ -215,7 +219,8 @@ def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transpare
                 placed.append((path.with_suffix(".srt"), target.with_suffix(".srt")))
             files.place(placed)
             res = rd.describe(target, target.with_suffix(".srt") if srt else None)
-            out[i] = (dataclasses.replace(res, seconds=round(t_drawn - started, 3)), [])
+            out[i] = (dataclasses.replace(res, seconds=round(t_drawn - started, 3)), [],
+                      drawn.poster)
         for i, _, inter in gifs:
             want = wants[i]
             t0 = time.perf_counter()
@@ -230,9 +235,11 @@ def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transpare
 
 
 def finish(spec: SceneSpec, result: rd.RenderResult, data: Any,
-           notes: list[str] | None = None, poster: bool = True) -> Finished:
+           notes: list[str] | None = None, poster: bool = True,
+           pixels: Any = None) -> Finished:
     """Captions as WebVTT, a poster for videos (not for a draft: the player
-    shows its first frame), the alt text from the data."""
+    shows its first frame), the alt text from the data. The poster is `pixels`
+    when the pass picked them, else the video's telling frame, decoded."""
     path = Path(result.path)
     captions = None
     srt = Path(result.captions) if result.captions else None
@@ -241,6 +248,8 @@ def finish(spec: SceneSpec, result: rd.RenderResult, data: Any,
         captions = {"srt": srt.name, "vtt": vtt.name}
     made = None
     if poster and result.fmt in VIDEO_FORMATS:
-        made = make_poster(path, poster_name(path)).name
+        target = poster_name(path)
+        made = (make_poster(path, target) if pixels is None
+                else write_poster(pixels, target)).name
     alt = registry.guarded(spec, spec.alt_text, data)
     return Finished(result, alt, captions, made, list(notes or []))

@@ -507,7 +507,7 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
          theme: str, transparent: bool = False,
          videos: list[tuple[str, Path]] = (), gifs: list[tuple[int, Path]] = (),
          verbose: bool = False, progress: bool | None = None,
-         keep_last: bool = False, on_frame=None) -> Drawn:
+         keep_last: bool = False, on_frame=None, poster: bool = False) -> Drawn:
     """Draw the scene once, feeding every frame to every output of the pass.
 
     `videos` are (format, path) files encoded as the frames come; `gifs` are
@@ -515,7 +515,8 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
     fps / k, each with its palette gathered as it is drawn. The scene's
     `construct` runs once however many files it makes. `keep_last` keeps the
     last frame's pixels (`Drawn.last`: a draft's still without a second
-    drawing); `on_frame(frames_so_far)` hears every frame (a progress bar).
+    drawing); `on_frame(frames_so_far)` hears every frame (a progress bar);
+    `poster` picks the videos' poster from the frames (`Drawn.poster`).
     `progress` shows manim's own bars (per animation).
     """
     from . import encode
@@ -530,6 +531,9 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
             sinks.append(encode.VideoSink(path, fmt, w, h, fps, transparent))
         for every, path in gifs:
             sinks.append(encode.VideoSink(path, None, w, h, fps, every=every))
+        picker = encode.PosterSink(w, h) if poster else None
+        if picker is not None:
+            sinks.append(picker)
         with _manim_session(settings, theme), \
                 encode.on_frame(_chain(encode._frame_hook, on_frame)):
             scene_obj = spec.scene_class()(params=values, data=data)
@@ -547,14 +551,16 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
         for sink in sinks:
             sink.abort()
         raise
-    palettes = {Path(s.path): s.palette for s in sinks[len(videos):]}
+    palettes = {Path(s.path): s.palette for s in sinks[len(videos):]
+                if isinstance(s, encode.VideoSink)}
+    best = picker.picker.best if picker is not None else None
     if not subs:
-        return Drawn(None, palettes, last)
+        return Drawn(None, palettes, last, best)
     import srt
 
     path = scratch / "captions.srt"
     path.write_text(srt.compose(subs), encoding="utf-8")
-    return Drawn(path, palettes, last)
+    return Drawn(path, palettes, last, best)
 
 
 def _chain(hook, more):
@@ -577,6 +583,7 @@ class Drawn:
     srt: Path | None  # the scene's captions, in the scratch folder
     palettes: dict  # GIF intermediate path -> its palettegen frame
     last: Any = None  # the last frame (RGBA array) when asked for
+    poster: Any = None  # the videos' telling frame (RGBA array) when asked for
 
 
 def _still(spec, values, data, scratch: Path, target: Path, *, w: int, h: int,

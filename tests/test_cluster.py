@@ -150,11 +150,6 @@ def test_a_local_cluster_build_gives_the_bytes_and_keys_of_j1(tmp_path):
     assert names == {p.name for p in (tmp_path / "dask").iterdir()} - {build.LOCK}
     for name in sorted(names - {"index.html", build.MANIFEST}):
         x, y = tmp_path / "j1" / name, tmp_path / "dask" / name
-        if name.endswith(".poster.png"):
-            # posters.telling_frame keeps a decoded frame while decoding on, and
-            # the decoder may reuse its buffer: posters are not yet reproducible
-            # even twice from one video in one process (local builds alike).
-            continue
         if name.endswith(".webm"):  # webm may hold a random track id: the frames
             assert all(np.array_equal(p, q) for p, q in
                        zip(frames(x), frames(y), strict=True)), name

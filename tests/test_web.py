@@ -266,6 +266,22 @@ def test_poster_is_the_finished_picture_not_a_black_or_faded_frame(tmp_path):
     assert img[50, 90].tolist() != [0, 0, 0], "poster is black where the panel is"
 
 
+def test_a_pass_picks_the_poster_the_video_would_give(tmp_path):
+    """The pass scores its own frames; decoding the video it wrote picks the same
+    picture (within the encoder's noise), and two makes give the same bytes."""
+    done = [pipeline.make_all("tiny", {"seconds": 0.6}, formats=("mp4", "webm"),
+                              out_dir=tmp_path / str(i), resolution=(320, 180), fps=10)
+            for i in range(2)]
+    for a, b in zip(*done, strict=True):
+        pa, pb = a.path.with_name(a.poster), b.path.with_name(b.poster)
+        assert pa.read_bytes() == pb.read_bytes(), f"{pa.name} differs between runs"
+        got = np.asarray(Image.open(pa).convert("RGB")).astype(int)
+        want = posters.telling_frame(a.path)[0][..., :3].astype(int)
+        assert np.abs(got - want).mean() < 4, f"{pa.name} is not the video's telling frame"
+    first = [np.asarray(Image.open(f.path.with_name(f.poster))) for f in done[0]]
+    assert np.array_equal(*first), "mp4 and webm of one pass have different posters"
+
+
 def test_poster_of_a_real_render_is_its_final_frame(tmp_path):
     size = (320, 180)
     video = render("tiny", {"seconds": 0.6}, fmt="mp4", resolution=size, fps=10,
