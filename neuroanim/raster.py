@@ -8,6 +8,11 @@ list into runs of moving and still mobjects; each still run of vector shapes is
 painted once into a transparent raster at the start of the play and
 composited by Cairo in its place on every frame, so z-order is kept.
 
+Paths are kept too: Cairo is handed each shape's outline once and replays it
+(`PathCache`) for as long as its points stay the same, so a fading panel or a
+still label in a moving run costs one `append_path` per frame instead of a
+Python call per curve.
+
 Scene updates are trimmed the same way: only families with an updater are
 visited each frame.
 
@@ -147,9 +152,45 @@ class Layers:
                 ctx.restore()
 
 
+class PathCache:
+    """manim's `Camera.set_cairo_context_path`, remembered per outline.
+
+    Keyed by the points' bytes and the context's matrix (frame units to
+    pixels), so a hit gives Cairo exactly the path manim would have built;
+    a shape whose points change is a miss and is built the usual way.
+    """
+
+    KEPT = 4096
+
+    def __init__(self, camera) -> None:
+        self.build = camera.set_cairo_context_path
+        self.paths: dict = {}
+        self.hits = self.misses = 0
+
+    def __call__(self, ctx, vmobject):
+        points = vmobject.points
+        if len(points) == 0:
+            return self.build(ctx, vmobject)
+        key = (points.tobytes(), tuple(ctx.get_matrix()),
+               vmobject.tolerance_for_point_equality)
+        path = self.paths.get(key)
+        if path is None:
+            self.misses += 1
+            result = self.build(ctx, vmobject)
+            if len(self.paths) >= self.KEPT:
+                del self.paths[next(iter(self.paths))]
+            self.paths[key] = ctx.copy_path()
+            return result
+        self.hits += 1
+        ctx.new_path()
+        ctx.append_path(path)
+        return None
+
+
 def install(scene) -> None:
     """Make `scene` (Cairo) draw its frames through `Layers` where it pays."""
     camera = scene.renderer.camera
+    camera.set_cairo_context_path = PathCache(camera)
     capture = camera.capture_mobjects
     state: dict = {"layers": None, "moving": None}
 

@@ -163,6 +163,36 @@ def test_still_layers_change_no_pixel(tmp_path, monkeypatch):
     assert worst <= 2 and mean < 0.05, (worst, mean)
 
 
+def test_a_replayed_path_paints_the_same_pixels():
+    """`raster.PathCache` hands Cairo a remembered outline: every pixel is what
+    manim's own path building paints, on a miss and on the hits after it."""
+    from manim import Arc, Circle, Dot, Line, Polygon, VGroup
+    from manim.camera.camera import Camera
+
+    from neuroanim.glyphs import FastText
+
+    shapes = VGroup(Circle(1.2, fill_opacity=0.5), Arc(0.8, 0, 4), Dot([2, 1, 0]),
+                    Line([-3, -2, 0], [3, 2, 0]), Polygon([0, 0, 0], [1, 2, 0], [2, 0, 0]),
+                    FastText("Ärger, 0.25", font_size=30).shift([-2, 2, 0]))
+    shapes.add(shapes[0].copy().shift([1.5, 0, 0]))  # same shape elsewhere: new path
+
+    def paint(cached: bool, times: int) -> np.ndarray:
+        cam = Camera(pixel_width=320, pixel_height=180)
+        if cached:
+            cam.set_cairo_context_path = cache = raster.PathCache(cam)
+        for _ in range(times):
+            cam.reset()
+            cam.capture_mobjects(shapes.family_members_with_points())
+        if cached:
+            n = len(shapes.family_members_with_points())
+            assert (cache.misses, cache.hits) == (n, n * (times - 1))
+        return cam.pixel_array.copy()
+
+    plain = paint(False, 1)
+    assert np.array_equal(plain, paint(True, 1)), "a miss painted other pixels"
+    assert np.array_equal(plain, paint(True, 3)), "a replayed path painted other pixels"
+
+
 @pytest.mark.render
 def test_an_updater_changing_a_still_mobject_is_caught():
     """A mobject with no updater of its own, moved by another's updater, is
