@@ -375,10 +375,8 @@ class Layers(NeuroScene):
             self.bent.set_points(np.zeros((4, 3)) + OUT_CENTRE)
             self.bent.set_stroke(opacity=0)
             return
-        pts = []
-        for p, q in segments:
-            a = self.out_map.to_screen(*p)
-            b = self.out_map.to_screen(*q)
-            pts += [a, a + (b - a) / 3, a + 2 * (b - a) / 3, b]
-        self.bent.set_points(np.array(pts))
+        ends = self.out_map.many_to_screen(np.asarray(segments, float)).reshape(-1, 2, 3)
+        a, b = ends[:, 0], ends[:, 1]
+        pts = np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], axis=1)
+        self.bent.set_points(pts.reshape(-1, 3))
         self.bent.set_stroke(opacity=1)
