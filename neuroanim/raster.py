@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from manim import AnimationGroup, ImageMobject, VMobject
+from manim import AnimationGroup, FadeIn, FadeOut, ImageMobject, Succession, VMobject
 
 MIN_RUN = 4  # still mobjects in a row worth a raster of their own
 MIN_FRAMES = 3  # a play shorter than this is drawn the usual way
@@ -66,30 +66,103 @@ def _invisible(m) -> bool:
     return True
 
 
-def _animated(animations) -> set[int]:
+def _animated(animations, skip=frozenset()) -> set[int]:
+    """Ids of every mobject the animations move (`skip`: animations left out)."""
     out: set[int] = set()
     for anim in animations:
+        if id(anim) in skip:
+            continue
         out.update(id(m) for m in anim.mobject.get_family())
         if isinstance(anim, AnimationGroup):
-            out |= _animated(anim.animations)
+            out |= _animated(anim.animations, skip)
+    return out
+
+
+class Fader:
+    """A plain fade (FadeIn/FadeOut in place, all at once) drawn as one raster.
+
+    Its mobjects change nothing but opacity: every member is drawn at
+    factor x its own alpha, the factor being what manim's rate function gives
+    for the frame (recorded as the animation interpolates). The raster of the
+    members at full opacity, composited at that factor, is the same picture
+    where members do not overlap and a close one where they do (one
+    translucent layer instead of several).
+    """
+
+    def __init__(self, anim) -> None:
+        self.anim, self.fade_in = anim, isinstance(anim, FadeIn)
+        self.factor = 0.0 if self.fade_in else 1.0
+        full = anim.target_copy if self.fade_in else anim.starting_mobject
+        self.full = dict(zip(map(id, anim.mobject.get_family()), full.get_family(),
+                             strict=True))
+        inner = anim.interpolate_mobject
+
+        def interpolate_mobject(alpha: float) -> None:
+            sub = float(anim.get_sub_alpha(alpha, 0, 1))  # lag 0: every family's
+            self.factor = sub if self.fade_in else 1.0 - sub
+            inner(alpha)
+
+        anim.interpolate_mobject = interpolate_mobject
+
+    @staticmethod
+    def plain(anim) -> bool:
+        """A fade this class draws: no shift, no scale, no lag, no arc, shapes only."""
+        if type(anim) not in (FadeIn, FadeOut) or anim.lag_ratio or anim.path_arc:
+            return False
+        if np.any(anim.shift_vector) or anim.scale_factor != 1 or anim.point_target:
+            return False
+        full = anim.target_copy if isinstance(anim, FadeIn) else anim.starting_mobject
+        family = anim.mobject.get_family()
+        return len(family) == len(full.get_family()) and all(
+            isinstance(m, VMobject) and not m.updaters for m in family)
+
+
+def _fades(animations) -> list:
+    """Every plain fade among `animations` (through groups, not successions:
+    their parts begin later)."""
+    out = []
+    for anim in animations:
+        if isinstance(anim, Succession):
+            continue
+        if isinstance(anim, AnimationGroup):
+            out += _fades(anim.animations)
+        elif Fader.plain(anim):
+            out.append(anim)
     return out
 
 
 class Layers:
-    """The draw plan of one play: [("still", raster, fingerprints) | ("draw", mobs)]."""
+    """The draw plan of one play: ("still", raster) | ("fade", raster, Fader) |
+    ("draw", mobs) steps, in the frame's z-order."""
 
     def __init__(self, scene, display: list) -> None:
         self.camera = scene.renderer.camera
-        movers = _animated(scene.animations)
+        fades = _fades(scene.animations)
+        movers = _animated(scene.animations, skip={id(a) for a in fades})
         for top in [*scene.mobjects, *scene.foreground_mobjects]:
             for m in top.get_family():
                 if m.updaters:
                     movers.update(id(x) for x in m.get_family())
         movers.update(id(x) for top in scene.foreground_mobjects
                       for x in top.get_family())
+        fading: dict[int, tuple] = {}  # member id -> (Fader, its full-opacity copy)
+        claimed: set[int] = set()
+        for anim in fades:
+            family = [id(m) for m in anim.mobject.get_family()]
+            if claimed.intersection(family) or movers.intersection(family):
+                movers.update(family)  # moved by something else too: drawn as usual
+                continue
+            claimed.update(family)
+            fader = Fader(anim)
+            fading.update((i, (fader, fader.full[i])) for i in family)
         self.plan: list[tuple] = []
         self.watch: list[tuple] = []  # (mobject, fingerprint) of every still one
+        self.fading: list[tuple] = []  # (member, full copy) of every faded one
+        self.faders: list[Fader] = []
+        self._full_points = None
         run: list = []
+        fade_run: list = []
+        run_fader: list = [None]
 
         def flush() -> None:
             if len(run) >= MIN_RUN:
@@ -99,14 +172,32 @@ class Layers:
                 self._draw_step(list(run))
             run.clear()
 
+        def flush_fade() -> None:
+            if fade_run:
+                copies = [fading[id(m)][1] for m in fade_run]
+                self.plan.append(("fade", self._paint(copies), run_fader[0]))
+                self.fading.extend(zip(fade_run, copies, strict=True))
+                if run_fader[0] not in self.faders:
+                    self.faders.append(run_fader[0])
+            fade_run.clear()
+
         for m in display:
-            if id(m) not in movers and isinstance(m, VMobject):
+            if id(m) in fading and id(m) not in movers:
+                flush()
+                if run_fader[0] is not fading[id(m)][0]:
+                    flush_fade()
+                    run_fader[0] = fading[id(m)][0]
+                fade_run.append(m)
+            elif id(m) not in movers and isinstance(m, VMobject):
+                flush_fade()
                 run.append(m)
             else:
                 flush()
+                flush_fade()
                 self._draw_step([m])
         flush()
-        self.stills = sum(1 for step in self.plan if step[0] == "still")
+        flush_fade()
+        self.stills = sum(1 for step in self.plan if step[0] in ("still", "fade"))
 
     def _draw_step(self, mobs: list) -> None:
         if self.plan and self.plan[-1][0] == "draw":
@@ -132,7 +223,22 @@ class Layers:
         return surface, layer, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
 
     def still_valid(self) -> bool:
-        return all(_fingerprint(m) == fp for m, fp in self.watch)
+        """No still mobject changed, no faded one changed shape, and every fade's
+        factor is one a raster can show (a rate function may overshoot)."""
+        return all(0.0 <= f.factor <= 1.0 for f in self.faders) and \
+            all(_fingerprint(m) == fp for m, fp in self.watch) and self._same_shapes()
+
+    def _same_shapes(self) -> bool:
+        """Faded members still have their copies' points, up to the rounding of
+        manim interpolating between two equal outlines."""
+        if not self.fading:
+            return True
+        if self._full_points is None:
+            self._full_points = np.concatenate([f.points for _, f in self.fading])
+        now = [m.points for m, _ in self.fading]
+        if sum(map(len, now)) != len(self._full_points):
+            return False
+        return bool(np.abs(np.concatenate(now) - self._full_points).max() <= 1e-7)
 
     def draw(self, pixel_array) -> None:
         cam = self.camera
@@ -143,12 +249,19 @@ class Layers:
                 for kind, group in itertools.groupby(shown, cam.type_or_raise):
                     cam.display_funcs[kind](list(group), pixel_array)
             elif step[1] is not None:
+                factor = step[2].factor if step[0] == "fade" else 1.0
+                if factor <= 0.0:
+                    continue
                 surface, _, (x, y, w, h) = step[1]
                 ctx.save()
                 ctx.identity_matrix()
                 ctx.set_source_surface(surface, 0, 0)
                 ctx.rectangle(x, y, w, h)
-                ctx.fill()
+                if factor >= 1.0:
+                    ctx.fill()
+                else:
+                    ctx.clip()
+                    ctx.paint_with_alpha(factor)
                 ctx.restore()
 
 

@@ -151,7 +151,8 @@ def test_still_layers_change_no_pixel(tmp_path, monkeypatch):
     monkeypatch.setattr(raster.Layers, "_paint",
                         lambda self, run: painted.append(len(run)) or
                         real_paint(self, run))
-    layered = drawn("layered")
+    monkeypatch.setattr(raster.Fader, "plain", staticmethod(lambda anim: False))
+    layered = drawn("layered")  # fades are drawn as usual here (next test)
     assert painted and max(painted) > 20, "no still layer was used"
     monkeypatch.setattr(raster, "install", lambda scene: None)
     plain = drawn("plain")
@@ -161,6 +162,46 @@ def test_still_layers_change_no_pixel(tmp_path, monkeypatch):
     mean = max(np.abs(a.astype(int) - b.astype(int)).mean()
                for a, b in zip(layered, plain, strict=True))
     assert worst <= 2 and mean < 0.05, (worst, mean)
+
+
+@pytest.mark.render
+def test_a_fade_is_its_final_picture_at_the_frames_opacity(tmp_path, monkeypatch):
+    """`raster.Fader`: words on a panel fading in are the finished picture
+    composited at the frame's factor (bg + f x (final - bg), computed here from
+    the frames themselves); shapes that overlap nothing fade exactly as manim
+    draws them."""
+    spec = registry.get("fades")
+    values = spec.resolve({})
+    factors: list[float] = []
+    real_draw = raster.Layers.draw
+
+    def draw(self, pixel_array):
+        factors.extend(f.factor for f in self.faders[:1])
+        return real_draw(self, pixel_array)
+
+    def drawn(name: str) -> list[np.ndarray]:
+        path = tmp_path / f"{name}.mkv"
+        with rd.scratch_dir() as scratch:
+            rd.draw(spec, values, {}, scratch, w=320, h=180, fps=10, theme="dark",
+                    gifs=[(1, path)])
+        return [f.astype(float) for f in frames(path)]
+
+    monkeypatch.setattr(raster.Layers, "draw", draw)
+    layered = drawn("layered")
+    np.testing.assert_allclose(factors[:10], np.arange(10) / 10, atol=1e-9)
+    final, bg = layered[10], layered[0][0, 0]
+    assert np.abs(final - bg).max() > 100, "nothing faded in"
+    for k in range(1, 10):
+        want = bg + factors[k] * (final - bg)
+        assert np.abs(layered[k] - want).max() <= 3, k  # 8-bit premultiplied rounding
+    monkeypatch.setattr(raster, "install", lambda scene: None)
+    plain = drawn("plain")
+    assert len(plain) == len(layered)
+    for a, b in zip(layered[12:], plain[12:], strict=True):  # the shapes apart
+        assert np.abs(a - b).max() <= 3
+    assert max(np.abs(a - b).max()
+               for a, b in zip(layered[1:10], plain[1:10], strict=True)) > 2, \
+        "words over a half-faded panel look the same either way: the test shows nothing"
 
 
 def test_a_replayed_path_paints_the_same_pixels():

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from manim import Circle, Create, FadeIn, config
+from manim import (
+    LEFT,
+    RIGHT,
+    Circle,
+    Create,
+    FadeIn,
+    RoundedRectangle,
+    Square,
+    VGroup,
+    config,
+    linear,
+)
 
 from neuroanim.draw import NeuroScene, tx
 from neuroanim.params import Param
@@ -66,3 +77,32 @@ class Tiny(NeuroScene):
         if self.data["failure"] == "wrapped":
             raise RuntimeError("Failed to open video segment") from KeyboardInterrupt()
         raise RuntimeError(f"deliberate failure after {plays} play(s)")
+
+
+register(SceneSpec(
+    name="fades",
+    draw="tiny_scene:Fades",
+    description="A panel with words on it fades in, then two shapes apart (test scene).",
+    params=(),
+    prepare=lambda values: {},
+))
+
+
+class Fades(NeuroScene):
+    """Fades for `raster.Fader`: overlapping members (words on a panel), then
+    members that overlap nothing."""
+
+    spec_name = "fades"
+
+    def construct(self):
+        panel = RoundedRectangle(width=6, height=2.5, corner_radius=0.3,
+                                 fill_color="#3366AA", fill_opacity=0.8,
+                                 stroke_color="#FFCC00", stroke_width=4)
+        words = tx("on a panel", 40).move_to(panel)
+        self.play(FadeIn(VGroup(panel, words)), run_time=1, rate_func=linear)
+        self.wait(0.2)
+        apart = VGroup(Circle(0.6, fill_color="#CC3344", fill_opacity=1, stroke_width=0)
+                       .shift(5 * LEFT),
+                       Square(1.0, fill_color="#33CC88", fill_opacity=0.6, stroke_width=0)
+                       .shift(5 * RIGHT))
+        self.play(FadeIn(apart), run_time=1)
