@@ -2,7 +2,7 @@
 
 One pass of a scene draws every frame once; `FrameFeed` (manim's file writer,
 replaced) hands each frame to every sink of the pass: an mp4, webm or mov
-encoder, or a GIF's lossless intermediate that keeps every k-th frame. Sinks run
+encoder, or a GIF's frame file that keeps every k-th frame. Sinks run
 in threads with small bounded queues, so drawing (Python, holding the GIL) and
 encoding (libav, releasing it) overlap, and no partial movie is written or
 joined.
@@ -38,10 +38,8 @@ CODECS: dict[tuple[str, bool], tuple[str, str, dict[str, str]]] = {
                      {"crf": "32", "b": "0", "deadline": "realtime", "cpu-used": "8",
                       "threads": "1"}),
 }
-# A GIF's frames are kept losslessly until its palette is known: x264 in RGB at
-# qp 0 is the cheapest lossless codec here (0.5 ms a frame at 854x480).
-INTERMEDIATE = ("matroska", "libx264rgb", "rgb24",
-                {"qp": "0", "preset": "ultrafast", "threads": "1"})
+# A GIF's frames are kept exactly until its palette is known, in a frame file
+# of changed rectangles (`transcode.FrameWriter`): no codec setting shapes them.
 
 
 def codec_options(fmt: str, transparent: bool = False) -> dict[str, str]:
@@ -51,8 +49,10 @@ def codec_options(fmt: str, transparent: bool = False) -> dict[str, str]:
 def settings(fmt: str, transparent: bool = False) -> dict:
     """Everything about the encoder that shapes a file's bytes (for the key)."""
     if fmt == "gif":
-        return {"intermediate": list(INTERMEDIATE[1:3]),
-                "options": INTERMEDIATE[3], "container": CONTAINER_OPTIONS}
+        from .transcode import PALETTE_EVERY, PALETTEGEN, PALETTEUSE
+
+        return {"frames": "changed rectangles, exact",
+                "palette": [PALETTEGEN, PALETTE_EVERY, PALETTEUSE]}
     if fmt == "png":
         return {}
     codec, pix, opts = CODECS[(fmt, transparent)]
@@ -129,32 +129,20 @@ class Sink:
 
 
 class VideoSink(Sink):
-    """One video file (mp4, webm, mov), encoded as frames arrive.
+    """One video file (mp4, webm, mov), encoded as frames arrive."""
 
-    `every` keeps every k-th frame of the pass (counting repeats); `fmt` None
-    writes the lossless intermediate a GIF is made from, and gathers its
-    palette on the way (`.palette` once closed).
-    """
-
-    def __init__(self, path: Path, fmt: str | None, width: int, height: int,
-                 fps: float, transparent: bool = False, every: int = 1) -> None:
+    def __init__(self, path: Path, fmt: str, width: int, height: int,
+                 fps: float, transparent: bool = False) -> None:
         import av
 
-        self.path, self.every, self.frames, self._seen = Path(path), every, 0, 0
-        self.stats = self.palette = None
-        if fmt is None:
-            from .transcode import PaletteStats
-
-            container, codec, pix, opts = INTERMEDIATE
-            self.stats = PaletteStats(width, height)
-        else:
-            container = {"mp4": "mp4", "mov": "mov", "webm": "webm"}[fmt]
-            codec, pix, opts = CODECS[(fmt, transparent)]
+        self.path, self.frames = Path(path), 0
+        container = {"mp4": "mp4", "mov": "mov", "webm": "webm"}[fmt]
+        codec, pix, opts = CODECS[(fmt, transparent)]
         self._av = av
         self._container = av.open(str(path), "w", format=container,
                                   options=CONTAINER_OPTIONS)
         try:
-            self._stream = self._container.add_stream(codec, rate=rate(fps / every),
+            self._stream = self._container.add_stream(codec, rate=rate(fps),
                                                       options=dict(opts))
             self._stream.pix_fmt, self._stream.width, self._stream.height = \
                 pix, width, height
@@ -167,26 +155,59 @@ class VideoSink(Sink):
     def consume(self, pixels, repeat: int) -> None:
         av = self._av
         for _ in range(repeat):
-            if self._seen % self.every == 0:
-                frame = av.VideoFrame.from_ndarray(pixels, format="rgba")
-                frame.pts = self.frames
-                self._container.mux(self._stream.encode(frame))
-                if self.stats is not None:
-                    self.stats.push(frame)
-                self.frames += 1
-            self._seen += 1
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgba")
+            frame.pts = self.frames
+            self._container.mux(self._stream.encode(frame))
+            self.frames += 1
 
     def finish(self) -> None:
         self._container.mux(self._stream.encode())
         self._container.close()
-        if self.stats is not None:
-            self.palette = self.stats.close()
 
     def discard(self) -> None:
         with contextlib.suppress(Exception):
             self._container.close()
         with contextlib.suppress(OSError):
             os.unlink(self.path)
+
+
+class GifFramesSink(Sink):
+    """A GIF's frames kept until its palette is known: every k-th frame of the
+    pass (counting repeats) into a frame file (`transcode.FrameWriter`), its
+    colours counted on the way (`.palette` once closed)."""
+
+    def __init__(self, path: Path, width: int, height: int, fps: float,
+                 every: int = 1) -> None:
+        from .transcode import FrameWriter, PaletteStats
+
+        self.path, self.every, self._seen = Path(path), every, 0
+        self.stats = PaletteStats(width, height)
+        self.palette = None
+        self.writer = FrameWriter(self.path, width, height, rate(fps / every))
+        super().__init__(self.path.name)
+
+    @property
+    def frames(self) -> int:
+        return self.writer.frames
+
+    def consume(self, pixels, repeat: int) -> None:
+        import av
+
+        for _ in range(repeat):
+            if self._seen % self.every == 0:
+                self.writer.add(pixels)
+                if self.stats.wants_next():
+                    self.stats.push(av.VideoFrame.from_ndarray(pixels, format="rgba"))
+                else:
+                    self.stats.skip(pixels)
+            self._seen += 1
+
+    def finish(self) -> None:
+        self.writer.close()
+        self.palette = self.stats.close()
+
+    def discard(self) -> None:
+        self.writer.discard()
 
 
 class PosterSink(Sink):

@@ -163,7 +163,7 @@ def transcoder(source: Path, scratch: Path, captions: Path | None = None,
                palette=None):
     """A `render_at` for `fit_gif` making every attempt from one pass's frames.
 
-    `source` is the lossless intermediate a pass wrote, `palette` the palette
+    `source` is the frame file a pass wrote, `palette` the palette
     gathered while it was drawn (every attempt maps onto it: fewer frames or
     pixels of the same pictures have the same colours); each fps and size
     gets its palette GIF once (kept in `scratch`), and each lossy level is
@@ -197,9 +197,9 @@ def transcoder(source: Path, scratch: Path, captions: Path | None = None,
 def gif_renderer(spec, params: dict, **render_kw):
     """A `render_at` for `fit_gif` that draws the scene once, at the first fps asked.
 
-    The scene is drawn into a lossless intermediate in a scratch folder; every
+    The scene is drawn into a frame file in a scratch folder; every
     attempt is a `transcoder` step from it. Asking for more fps or pixels than
-    the intermediate has draws it again. The scratch folder goes when the block
+    the frame file has draws it again. The scratch folder goes when the block
     ends.
     """
     from . import registry
@@ -217,7 +217,7 @@ def gif_renderer(spec, params: dict, **render_kw):
         w, h = size
         if not have or fps > have["fps"] + 1e-6 or w > have["w"] or h > have["h"]:
             n = len(have.get("all", ()))
-            inter = scratch / f"frames-{n}.mkv"
+            inter = scratch / f"frames-{n}.bin"
             drawn = rd.draw(spec, values, data, scratch, w=w, h=h, fps=fps,
                             theme=render_kw.get("theme", "dark"), gifs=[(1, inter)],
                             verbose=render_kw.get("verbose", False),

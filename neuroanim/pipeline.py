@@ -177,7 +177,7 @@ def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transpare
     with rd.scratch_dir() as scratch:
         videos = [(i, wants[i].fmt, scratch / f"out-{i}.{wants[i].fmt}")
                   for i, k in members if wants[i].fmt != "gif"]
-        gifs = [(i, k, scratch / f"frames-{i}.mkv")
+        gifs = [(i, k, scratch / f"frames-{i}.bin")
                 for i, k in members if wants[i].fmt == "gif"]
         if progress is None:
             progress = sys.stderr.isatty()

@@ -323,7 +323,7 @@ def render(
             _still(spec, values, data, scratch, produced, w=w, h=h, theme=theme,
                    transparent=transparent, verbose=verbose)
         elif fmt == "gif":
-            inter = scratch / "frames.mkv"
+            inter = scratch / "frames.bin"
             drawn = draw(spec, values, data, scratch, w=w, h=h, fps=fps, theme=theme,
                          transparent=False, gifs=[(1, inter)], verbose=verbose,
                          progress=progress)
@@ -511,8 +511,8 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
     """Draw the scene once, feeding every frame to every output of the pass.
 
     `videos` are (format, path) files encoded as the frames come; `gifs` are
-    (k, path) lossless intermediates keeping every k-th frame, for a GIF at
-    fps / k, each with its palette gathered as it is drawn. The scene's
+    (k, path) frame files (`transcode.read_frames`) keeping every k-th frame,
+    for a GIF at fps / k, each with its palette gathered as it is drawn. The scene's
     `construct` runs once however many files it makes. `keep_last` keeps the
     last frame's pixels (`Drawn.last`: a draft's still without a second
     drawing); `on_frame(frames_so_far)` hears every frame (a progress bar);
@@ -530,7 +530,7 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
         for fmt, path in videos:
             sinks.append(encode.VideoSink(path, fmt, w, h, fps, transparent))
         for every, path in gifs:
-            sinks.append(encode.VideoSink(path, None, w, h, fps, every=every))
+            sinks.append(encode.GifFramesSink(path, w, h, fps, every=every))
         picker = encode.PosterSink(w, h) if poster else None
         if picker is not None:
             sinks.append(picker)
@@ -551,8 +551,8 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
         for sink in sinks:
             sink.abort()
         raise
-    palettes = {Path(s.path): s.palette for s in sinks[len(videos):]
-                if isinstance(s, encode.VideoSink)}
+    palettes = {Path(s.path): s.palette for s in sinks
+                if isinstance(s, encode.GifFramesSink)}
     best = picker.picker.best if picker is not None else None
     if not subs:
         return Drawn(None, palettes, last, best)
@@ -581,7 +581,7 @@ class Drawn:
     """What a pass leaves besides its files: the captions and the GIF palettes."""
 
     srt: Path | None  # the scene's captions, in the scratch folder
-    palettes: dict  # GIF intermediate path -> its palettegen frame
+    palettes: dict  # GIF frame file path -> its palettegen frame
     last: Any = None  # the last frame (RGBA array) when asked for
     poster: Any = None  # the videos' telling frame (RGBA array) when asked for
 
@@ -684,14 +684,16 @@ def describe(path: Path, captions: Path | None = None) -> RenderResult:
     if fmt in ("png", "gif"):
         from PIL import Image
 
-        with Image.open(path) as im:
-            w, h = im.size
-            frames = getattr(im, "n_frames", 1)
-            delays = []
-            if fmt == "gif":
-                for i in range(frames):
-                    im.seek(i)
-                    delays.append(int(im.info.get("duration", 0)))
+        delays = []
+        if fmt == "gif":  # timed from its blocks: decoding every frame costs more
+            from .transcode import gif_timing
+
+            w, h, delays = gif_timing(path)
+            frames = len(delays)
+        else:
+            with Image.open(path) as im:
+                w, h = im.size
+                frames = getattr(im, "n_frames", 1)
         duration = sum(delays) / 1000.0
         fps = frames / duration if duration else 0.0
         if delays and all(delays):

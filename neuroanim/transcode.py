@@ -6,6 +6,7 @@ loop transcodes one render at smaller sizes), so neither imports the other back.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from fractions import Fraction
@@ -26,14 +27,11 @@ def gif_from_video(video: Path, gif: Path, *, fps: float,
     streaming: frames are resampled to `fps` (exact centisecond delays when
     100/fps is whole) and scaled with Lanczos to `size`.
     """
-    import av
 
     video = Path(video)
-    with av.open(str(video)) as inp:
-        ist = inp.streams.video[0]
-        w, h = ist.codec_context.width, ist.codec_context.height
+    with _frames_of(video) as (w, h, _, frames):
         stats = PaletteStats(w, h)
-        for frame in inp.decode(ist):
+        for frame in frames:
             stats.push(frame.reformat(format="rgba"))
     palette = stats.close()
     if palette is None:
@@ -45,11 +43,19 @@ PALETTEGEN = "stats_mode=full"
 PALETTEUSE = "dither=bayer:bayer_scale=5:diff_mode=rectangle"
 
 
+PALETTE_EVERY = 4  # palettegen reads every 4th frame (and the last)
+
+
 class PaletteStats:
     """palettegen fed frame by frame (in a pass's sink thread): the palette of a
-    GIF known when the last frame is drawn, so only paletteuse is left after."""
+    GIF known when the last frame is drawn, so only paletteuse is left after.
 
-    def __init__(self, width: int, height: int) -> None:
+    It reads every `PALETTE_EVERY`-th frame and the last: counting a frame's
+    colours costs more than encoding it, and a lesson's colours stay on screen
+    for many frames (one seen only in skipped frames maps to its nearest).
+    """
+
+    def __init__(self, width: int, height: int, every: int = PALETTE_EVERY) -> None:
         import av
 
         self._av = av
@@ -61,12 +67,32 @@ class PaletteStats:
         src.link_to(gen)
         gen.link_to(sink)
         self.graph.configure()
-        self.n = 0
+        self.every = every
+        self.n = 0  # frames seen
+        self.read = 0  # frames counted
+        self.pending = None  # the last frame seen, when not counted yet
         self.palette = None
 
+    def wants_next(self) -> bool:
+        """Whether the next frame is one it counts (else `skip` it)."""
+        return self.n % self.every == 0
+
     def push(self, frame) -> None:
-        frame.pts = self.n
+        if self.wants_next():
+            self._count(frame)
+            self.pending = None
+        else:
+            self.pending = frame
         self.n += 1
+
+    def skip(self, pixels) -> None:
+        """A frame not counted (RGBA pixels), unless it turns out to be the last."""
+        self.pending = pixels
+        self.n += 1
+
+    def _count(self, frame) -> None:
+        frame.pts = self.read
+        self.read += 1
         self.graph.push(frame)
 
     def close(self):
@@ -74,6 +100,12 @@ class PaletteStats:
         av = self._av
         if self.n == 0:
             return None
+        if self.pending is not None:
+            last = self.pending
+            if not isinstance(last, av.VideoFrame):
+                last = av.VideoFrame.from_ndarray(last, format="rgba")
+            self._count(last)
+            self.pending = None
         self.graph.push(None)
         while True:
             try:
@@ -82,6 +114,39 @@ class PaletteStats:
                 break
             self.palette = got
         return self.palette
+
+
+class _Frames:
+    """Iterates av.VideoFrames; `format` is their pixel format."""
+
+    def __init__(self, it, fmt: str) -> None:
+        self._it, self.format = it, fmt
+
+    def __iter__(self):
+        return self._it
+
+
+@contextlib.contextmanager
+def _frames_of(path: Path):
+    """(width, height, time base, frames) of a video or a frame file."""
+    import av
+
+    if is_frame_file(path):
+        w, h, rate = frame_file_info(path)
+
+        def gen():
+            for i, a in enumerate(read_frames(path)):
+                f = av.VideoFrame.from_ndarray(a, format="rgb24")
+                f.pts, f.duration, f.time_base = i, 1, 1 / rate  # the fps filter
+                # keeps the last frame only when it knows how long it lasts
+                yield f
+
+        yield w, h, 1 / rate, _Frames(gen(), "rgb24")
+        return
+    with av.open(str(path)) as inp:
+        ist = inp.streams.video[0]
+        cc = ist.codec_context
+        yield cc.width, cc.height, ist.time_base, _Frames(inp.decode(ist), cc.pix_fmt)
 
 
 def gif_with_palette(video: Path, gif: Path, palette, *, fps: float,
@@ -99,11 +164,12 @@ def gif_with_palette(video: Path, gif: Path, palette, *, fps: float,
     tmp = files.temp_beside(gif)
     n = 0
     try:
-        with av.open(str(video)) as inp, av.open(str(tmp), "w", format="gif") as out:
-            ist = inp.streams.video[0]
-            w, h = size or (ist.codec_context.width, ist.codec_context.height)
+        with _frames_of(video) as (iw, ih, time_base, frames), \
+                av.open(str(tmp), "w", format="gif") as out:
+            w, h = size or (iw, ih)
             graph = av.filter.Graph()
-            src = graph.add_buffer(template=ist)
+            src = graph.add_buffer(width=iw, height=ih, format=frames.format,
+                                   time_base=time_base)
             pal = graph.add_buffer(width=palette.width, height=palette.height,
                                    format=palette.format.name,
                                    time_base=Fraction(1, 1000))
@@ -136,7 +202,7 @@ def gif_with_palette(video: Path, gif: Path, palette, *, fps: float,
                     n += 1
                     out.mux(ost.encode(got))
 
-            for f in inp.decode(ist):
+            for f in frames:
                 src.push(f)
                 drain()
             src.push(None)
@@ -149,3 +215,160 @@ def gif_with_palette(video: Path, gif: Path, palette, *, fps: float,
     finally:
         tmp.unlink(missing_ok=True)
     return gif
+
+
+def gif_timing(path: Path) -> tuple[int, int, list[int]]:
+    """(width, height, [delay of each frame in ms]) read from a GIF's blocks.
+
+    Walks the file's structure (screen descriptor, extensions, image
+    descriptors) without decoding a pixel: what a player times, at a fraction
+    of what seeking through every frame with Pillow costs. UserError for a file
+    that is not a well-formed GIF.
+    """
+    data = Path(path).read_bytes()
+
+    def bad(why: str) -> UserError:
+        return UserError(f"{path}: not a readable GIF ({why})")
+
+    if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
+        raise bad("no GIF header")
+    width, height = int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    pos = 13
+    if data[10] & 0x80:
+        pos += 3 << ((data[10] & 7) + 1)
+
+    def skip_blocks(pos: int) -> int:
+        while True:
+            if pos >= len(data):
+                raise bad("truncated data")
+            size = data[pos]
+            pos += 1 + size
+            if size == 0:
+                return pos
+
+    delays: list[int] = []
+    delay = 0
+    while True:
+        if pos >= len(data):
+            raise bad("no trailer")
+        kind = data[pos]
+        if kind == 0x3B:
+            return width, height, delays
+        if kind == 0x21:
+            if pos + 2 >= len(data):
+                raise bad("truncated extension")
+            if data[pos + 1] == 0xF9 and data[pos + 2] >= 4 and pos + 7 <= len(data):
+                delay = int.from_bytes(data[pos + 4:pos + 6], "little") * 10
+            pos = skip_blocks(pos + 2)
+        elif kind == 0x2C:
+            if pos + 10 > len(data):
+                raise bad("truncated image descriptor")
+            packed = data[pos + 9]
+            pos += 10
+            if packed & 0x80:
+                pos += 3 << ((packed & 7) + 1)
+            pos = skip_blocks(pos + 1)  # past the LZW code size
+            delays.append(delay)
+            delay = 0
+        else:
+            raise bad(f"unknown block 0x{kind:02x} at byte {pos}")
+
+
+# ---------------------------------------------------------------- GIF frames
+# A pass keeps a GIF's frames until its palette is known. Lesson frames change
+# in small places: each frame is stored as the rectangle where it differs from
+# the one before, zlib-compressed (a still frame is one byte). Cheaper to write
+# and read back than any lossless video codec here, and exact.
+FRAMES_MAGIC = b"neuroanim-frames 1\n"
+_HEAD = "<IIII"  # width, height, rate numerator, rate denominator
+_REC = "<BIIIII"  # kind (0 same, 1 changed rectangle), y, x, h, w, bytes
+
+
+class FrameWriter:
+    """Writes RGB(A) frames to a frame file (see `read_frames`), one at a time."""
+
+    def __init__(self, path: Path, width: int, height: int, rate: Fraction) -> None:
+        import struct
+
+        self._struct = struct
+        self.path, self.width, self.height = Path(path), width, height
+        self._file = open(self.path, "wb")  # noqa: SIM115  (closed in close)
+        self._file.write(FRAMES_MAGIC + struct.pack(
+            _HEAD, width, height, rate.numerator, rate.denominator))
+        self._prev = None
+        self.frames = 0
+
+    def add(self, pixels) -> None:
+        import zlib
+
+        import numpy as np
+
+        pack = self._struct.pack
+        now = pixels.view(np.uint32).reshape(pixels.shape[:2]) \
+            if pixels.shape[2] == 4 and pixels.flags.c_contiguous else None
+        if self._prev is None:
+            y0, y1, x0, x1 = 0, self.height, 0, self.width
+        else:
+            if now is not None and self._prev[1] is not None:
+                changed = now != self._prev[1]
+            else:
+                changed = (pixels[..., :3] != self._prev[0][..., :3]).any(axis=2)
+            rows = np.flatnonzero(changed.any(axis=1))
+            if not len(rows):
+                self._file.write(pack(_REC, 0, 0, 0, 0, 0, 0))
+                self.frames += 1
+                return
+            cols = np.flatnonzero(changed.any(axis=0))
+            y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        crop = np.ascontiguousarray(pixels[y0:y1, x0:x1, :3])
+        blob = zlib.compress(crop.data, 1)
+        self._file.write(pack(_REC, 1, y0, x0, y1 - y0, x1 - x0, len(blob)))
+        self._file.write(blob)
+        self._prev = (pixels, now)
+        self.frames += 1
+
+    def close(self) -> None:
+        self._file.close()
+
+    def discard(self) -> None:
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
+def is_frame_file(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(len(FRAMES_MAGIC)) == FRAMES_MAGIC
+
+
+def frame_file_info(path: Path) -> tuple[int, int, Fraction]:
+    """(width, height, rate) of a frame file."""
+    import struct
+
+    with open(path, "rb") as f:
+        f.seek(len(FRAMES_MAGIC))
+        w, h, num, den = struct.unpack(_HEAD, f.read(struct.calcsize(_HEAD)))
+    return w, h, Fraction(num, den)
+
+
+def read_frames(path: Path):
+    """The (H, W, 3) uint8 frames of a frame file, in order (a repeat is the
+    same array again; a changed frame is a new one)."""
+    import struct
+    import zlib
+
+    import numpy as np
+
+    w, h, _ = frame_file_info(path)
+    rec = struct.calcsize(_REC)
+    frame = None
+    with open(path, "rb") as f:
+        f.seek(len(FRAMES_MAGIC) + struct.calcsize(_HEAD))
+        while head := f.read(rec):
+            kind, y, x, hh, ww, size = struct.unpack(_REC, head)
+            if kind == 1:
+                crop = np.frombuffer(zlib.decompress(f.read(size)), np.uint8)
+                frame = np.zeros((h, w, 3), np.uint8) if frame is None else frame.copy()
+                frame[y:y + hh, x:x + ww] = crop.reshape(hh, ww, 3)
+            elif frame is None:
+                raise ValueError(f"{path}: a frame file starting with a repeat")
+            yield frame

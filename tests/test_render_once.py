@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from neuroanim import lesson, pipeline, raster, registry
+from neuroanim import lesson, pipeline, raster, registry, transcode
 from neuroanim import render as rd
 from neuroanim.build import build
 from neuroanim.cli import main
@@ -140,11 +140,11 @@ def test_still_layers_change_no_pixel(tmp_path, monkeypatch):
     data = registry.prepare(spec, values)
 
     def drawn(name: str) -> list[np.ndarray]:
-        path = tmp_path / f"{name}.mkv"
+        path = tmp_path / f"{name}.bin"
         with rd.scratch_dir() as scratch:
             rd.draw(spec, values, data, scratch, w=SIZE[0], h=SIZE[1], fps=10,
                     theme="dark", gifs=[(1, path)])
-        return frames(path)
+        return [f.copy() for f in transcode.read_frames(path)]
 
     painted = []
     real_paint = raster.Layers._paint
@@ -180,11 +180,11 @@ def test_a_fade_is_its_final_picture_at_the_frames_opacity(tmp_path, monkeypatch
         return real_draw(self, pixel_array)
 
     def drawn(name: str) -> list[np.ndarray]:
-        path = tmp_path / f"{name}.mkv"
+        path = tmp_path / f"{name}.bin"
         with rd.scratch_dir() as scratch:
             rd.draw(spec, values, {}, scratch, w=320, h=180, fps=10, theme="dark",
                     gifs=[(1, path)])
-        return [f.astype(float) for f in frames(path)]
+        return [f.astype(float) for f in transcode.read_frames(path)]
 
     monkeypatch.setattr(raster.Layers, "draw", draw)
     layered = drawn("layered")
@@ -202,6 +202,39 @@ def test_a_fade_is_its_final_picture_at_the_frames_opacity(tmp_path, monkeypatch
     assert max(np.abs(a - b).max()
                for a, b in zip(layered[1:10], plain[1:10], strict=True)) > 2, \
         "words over a half-faded panel look the same either way: the test shows nothing"
+
+
+def test_a_frame_file_gives_back_every_frame_exactly(tmp_path):
+    """`transcode.FrameWriter` stores changed rectangles: reading them back
+    rebuilds each frame bit for bit (first frame, small changes, a repeat, a
+    change in a corner, a frame that changes everywhere)."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(7)
+    h, w = 90, 160
+    first = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+    shown = [first]
+    for step in range(6):
+        nxt = shown[-1].copy()
+        if step == 2:
+            pass  # unchanged: stored as a repeat
+        elif step == 4:
+            nxt[-1, -1, 0] ^= 1  # one channel of the last pixel
+        elif step == 5:
+            nxt = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+        else:
+            nxt[10 + step:30, 40:60 + step] = rng.integers(0, 256, (20 - step, 20 + step, 4))
+        shown.append(nxt)
+    writer = transcode.FrameWriter(tmp_path / "f.bin", w, h, Fraction(20))
+    for frame in shown:
+        writer.add(frame)
+    writer.close()
+    assert transcode.frame_file_info(tmp_path / "f.bin") == (w, h, Fraction(20))
+    back = [f.copy() for f in transcode.read_frames(tmp_path / "f.bin")]
+    assert len(back) == len(shown)
+    for i, (a, b) in enumerate(zip(shown, back, strict=True)):
+        assert np.array_equal(a[..., :3], b), i
+    assert (tmp_path / "f.bin").stat().st_size < 2.5 * first.nbytes  # not 7 frames
 
 
 def test_a_replayed_path_paints_the_same_pixels():

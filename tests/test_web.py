@@ -579,6 +579,29 @@ def test_gif_delays_are_exact_at_every_lesson_rate(tmp_path):
         assert abs(len(delays) / fps - video.duration) <= 1 / fps, (fps, len(delays))
 
 
+def test_gif_timing_reads_what_pillow_decodes(tmp_path):
+    """`transcode.gif_timing` walks the blocks; Pillow decoding every frame is
+    the reference: same size, frame count and delays, for ffmpeg's GIF and
+    gifsicle's (which merges unchanged frames into longer delays)."""
+    video = render("tiny", {"seconds": 0.6}, fmt="mp4", resolution=(160, 90), fps=10,
+                   out=tmp_path / "t.mp4")
+    made = [transcode.gif_from_video(video.path, tmp_path / "t.gif", fps=10)]
+    if gif.lossy_available():
+        made.append(gif.compress(made[0], tmp_path / "lossy.gif", 60))
+    for path in made:
+        with Image.open(path) as im:
+            want = []
+            for i in range(im.n_frames):
+                im.seek(i)
+                want.append(int(im.info["duration"]))
+            size = im.size
+        assert transcode.gif_timing(path) == (*size, want), path.name
+    cut = tmp_path / "cut.gif"
+    cut.write_bytes(made[0].read_bytes()[:-40])
+    with pytest.raises(UserError, match="not a readable GIF"):
+        transcode.gif_timing(cut)
+
+
 def test_render_command_applies_the_gif_budget(tmp_path):
     from neuroanim.cli import main
 
