@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from . import files
+from .encode import Sink
 from .errors import UserError
 
 
@@ -149,6 +150,60 @@ def _frames_of(path: Path):
         yield cc.width, cc.height, ist.time_base, _Frames(inp.decode(ist), cc.pix_fmt)
 
 
+def _ahead(items, depth: int = 8):
+    """Iterate `items` with a thread of its own producing up to `depth` ahead;
+    its error is raised here, where it would have been."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((done, None))
+        except BaseException as exc:  # handed to the consumer
+            q.put((done, exc))
+
+    worker = threading.Thread(target=run, name="frames-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if item is done:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join(5)
+
+
+class _GifEncoder(Sink):
+    """GIF frames encoded and muxed in a thread of their own."""
+
+    def __init__(self, out, stream) -> None:
+        self.out, self.stream = out, stream
+        super().__init__("gif")
+
+    def consume(self, frame, repeat: int) -> None:
+        self.out.mux(self.stream.encode(frame))
+
+    def finish(self) -> None:
+        self.out.mux(self.stream.encode())
+
+
 def gif_with_palette(video: Path, gif: Path, palette, *, fps: float,
                      size: tuple[int, int] | None = None) -> Path:
     """`gif_from_video` with the palette known already: one streaming pass.
@@ -191,6 +246,8 @@ def gif_with_palette(video: Path, gif: Path, palette, *, fps: float,
             ost = out.add_stream("gif", rate=rate)
             ost.width, ost.height, ost.pix_fmt = w, h, "pal8"
 
+            encoder = _GifEncoder(out, ost)
+
             def drain() -> None:
                 nonlocal n
                 while True:
@@ -200,14 +257,21 @@ def gif_with_palette(video: Path, gif: Path, palette, *, fps: float,
                         return
                     got.pts, got.time_base = n, 1 / rate
                     n += 1
-                    out.mux(ost.encode(got))
+                    encoder.put(got)
 
-            for f in frames:
-                src.push(f)
+            # three stages at once: frames read ahead in one thread, mapped
+            # onto the palette here, encoded in another (libav drops the GIL)
+            try:
+                with contextlib.closing(_ahead(frames)) as ahead:
+                    for f in ahead:
+                        src.push(f)
+                        drain()
+                src.push(None)
                 drain()
-            src.push(None)
-            drain()
-            out.mux(ost.encode())
+            except BaseException:
+                encoder.abort()
+                raise
+            encoder.close()
         if n == 0:
             raise UserError(f"{video}: no video frames to make a GIF from")
         os.chmod(tmp, 0o666 & ~files.umask())
