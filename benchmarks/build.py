@@ -106,6 +106,8 @@ def shipped_floor(folder: Path, chunk: int = 60) -> tuple[float, int]:
     total, count = 0.0, 0
     manifest = json.loads((folder / "manifest.json").read_text())["outputs"]
     for name, entry in manifest.items():
+        if entry.get("format") not in ("mp4", "webm", "mov", "gif", "png"):
+            continue  # interactive twins and other non-frame outputs
         w, h = entry["width"] - entry["width"] % 2, entry["height"] - entry["height"] % 2
         c = av.open(str(folder / ".floor.mp4"), "w")
         st = c.add_stream("libx264", rate=Fraction(15),
