@@ -64,12 +64,47 @@ def rate(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
 
 
+class Frame:
+    """One drawn frame as every sink of its pass sees it: the RGBA `pixels`,
+    and their conversion to a video pixel format made once, by whichever
+    sink's thread asks first, for all (an mp4 and a webm of one pass convert
+    each frame once, not twice; a repeat of it is not converted again)."""
+
+    __slots__ = ("pixels", "_lock", "_planes")
+    SHARED = ("yuv420p",)  # formats whose planes PyAV wraps without a copy
+
+    def __init__(self, pixels) -> None:
+        self.pixels = pixels
+        self._lock = threading.Lock()
+        self._planes: dict[str, object] = {}
+
+    def video_frame(self, pix_fmt: str):
+        """A new `av.VideoFrame` of these pixels (its own pts) in `pix_fmt`
+        where the conversion can be shared, else in RGBA for the encoder to
+        convert (the same conversion either way: the encoder's own call)."""
+        import av
+
+        if pix_fmt not in self.SHARED:
+            return av.VideoFrame.from_ndarray(self.pixels, format="rgba")
+        with self._lock:
+            planes = self._planes.get(pix_fmt)
+            if planes is None:
+                rgba = av.VideoFrame.from_numpy_buffer(self.pixels, format="rgba")
+                planes = rgba.reformat(format=pix_fmt).to_ndarray()
+                self._planes[pix_fmt] = planes
+        return av.VideoFrame.from_numpy_buffer(planes, format=pix_fmt)
+
+
 class Sink:
-    """A consumer of frames in its own thread; errors surface in `put`/`close`."""
+    """A consumer of frames in its own thread; errors surface in `put`/`close`.
+
+    `put` takes a frame's RGBA pixels or a `Frame` of them; `consume` gets
+    the pixels (the `Frame` is in `self.current` meanwhile)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.error: BaseException | None = None
+        self.current: Frame | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
         self._stop = False
         self._thread = threading.Thread(target=self._run, name=f"sink-{name}",
@@ -110,7 +145,13 @@ class Sink:
         try:
             while (item := self._queue.get()) is not None:
                 if self.error is None and not self._stop:
-                    self.consume(*item)
+                    frame, repeat = item
+                    if isinstance(frame, Frame):
+                        self.current = frame
+                        self.consume(frame.pixels, repeat)
+                    else:
+                        self.current = None
+                        self.consume(frame, repeat)
             if not self._stop:
                 self.finish()
         except BaseException as exc:  # reported to the drawing thread
@@ -138,7 +179,7 @@ class VideoSink(Sink):
         self.path, self.frames = Path(path), 0
         container = {"mp4": "mp4", "mov": "mov", "webm": "webm"}[fmt]
         codec, pix, opts = CODECS[(fmt, transparent)]
-        self._av = av
+        self._av, self._pix = av, pix
         self._container = av.open(str(path), "w", format=container,
                                   options=CONTAINER_OPTIONS)
         try:
@@ -153,9 +194,9 @@ class VideoSink(Sink):
         super().__init__(self.path.name)
 
     def consume(self, pixels, repeat: int) -> None:
-        av = self._av
+        shared = self.current or Frame(pixels)
         for _ in range(repeat):
-            frame = av.VideoFrame.from_ndarray(pixels, format="rgba")
+            frame = shared.video_frame(self._pix)
             frame.pts = self.frames
             self._container.mux(self._stream.encode(frame))
             self.frames += 1
@@ -275,8 +316,9 @@ def feed_class(sinks: list[Sink]):
             pass
 
         def write_frame(self, pixels, *, repeat: int = 1) -> None:
+            shared = Frame(pixels)
             for sink in self.sinks:
-                sink.put(pixels, repeat)
+                sink.put(shared, repeat)
             self.frames += repeat
             self.last = pixels
             if _frame_hook is not None:

@@ -133,16 +133,17 @@ def _frames_of(path: Path):
     import av
 
     if is_frame_file(path):
-        w, h, rate = frame_file_info(path)
+        w, h, rate, ch = _frame_file_head(path)
+        fmt = "rgba" if ch == 4 else "rgb24"
 
         def gen():
-            for i, a in enumerate(read_frames(path)):
-                f = av.VideoFrame.from_ndarray(a, format="rgb24")
+            for i, a in enumerate(read_frames(path, fresh=False)):
+                f = av.VideoFrame.from_ndarray(a, format=fmt)  # a copy
                 f.pts, f.duration, f.time_base = i, 1, 1 / rate  # the fps filter
                 # keeps the last frame only when it knows how long it lasts
                 yield f
 
-        yield w, h, 1 / rate, _Frames(gen(), "rgb24")
+        yield w, h, 1 / rate, _Frames(gen(), fmt)
         return
     with av.open(str(path)) as inp:
         ist = inp.streams.video[0]
@@ -343,23 +344,25 @@ def gif_timing(path: Path) -> tuple[int, int, list[int]]:
 # in small places: each frame is stored as the rectangle where it differs from
 # the one before, zlib-compressed (a still frame is one byte). Cheaper to write
 # and read back than any lossless video codec here, and exact.
-FRAMES_MAGIC = b"neuroanim-frames 1\n"
-_HEAD = "<IIII"  # width, height, rate numerator, rate denominator
+FRAMES_MAGIC = b"neuroanim-frames 2\n"
+_HEAD = "<IIIII"  # width, height, rate numerator, rate denominator, channels
 _REC = "<BIIIII"  # kind (0 same, 1 changed rectangle), y, x, h, w, bytes
 
 
 class FrameWriter:
-    """Writes RGB(A) frames to a frame file (see `read_frames`), one at a time."""
+    """Writes RGB(A) frames to a frame file (see `read_frames`), one at a time.
+
+    Frames keep their channels (a pass's RGBA stays RGBA: dropping alpha is a
+    strided copy dearer than compressing the fourth byte)."""
 
     def __init__(self, path: Path, width: int, height: int, rate: Fraction) -> None:
         import struct
 
         self._struct = struct
-        self.path, self.width, self.height = Path(path), width, height
+        self.path, self.width, self.height, self.rate = Path(path), width, height, rate
         self._file = open(self.path, "wb")  # noqa: SIM115  (closed in close)
-        self._file.write(FRAMES_MAGIC + struct.pack(
-            _HEAD, width, height, rate.numerator, rate.denominator))
         self._prev = None
+        self.channels = 0
         self.frames = 0
 
     def add(self, pixels) -> None:
@@ -368,6 +371,14 @@ class FrameWriter:
         import numpy as np
 
         pack = self._struct.pack
+        if not self.channels:
+            self.channels = pixels.shape[2]
+            self._file.write(FRAMES_MAGIC + pack(
+                _HEAD, self.width, self.height, self.rate.numerator,
+                self.rate.denominator, self.channels))
+        elif pixels.shape[2] != self.channels:
+            raise ValueError(f"a frame of {pixels.shape[2]} channels in a frame "
+                             f"file of {self.channels}")
         now = pixels.view(np.uint32).reshape(pixels.shape[:2]) \
             if pixels.shape[2] == 4 and pixels.flags.c_contiguous else None
         if self._prev is None:
@@ -376,15 +387,16 @@ class FrameWriter:
             if now is not None and self._prev[1] is not None:
                 changed = now != self._prev[1]
             else:
-                changed = (pixels[..., :3] != self._prev[0][..., :3]).any(axis=2)
+                changed = (pixels != self._prev[0]).any(axis=2)
             rows = np.flatnonzero(changed.any(axis=1))
             if not len(rows):
                 self._file.write(pack(_REC, 0, 0, 0, 0, 0, 0))
                 self.frames += 1
                 return
-            cols = np.flatnonzero(changed.any(axis=0))
-            y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-        crop = np.ascontiguousarray(pixels[y0:y1, x0:x1, :3])
+            y0, y1 = rows[0], rows[-1] + 1
+            cols = np.flatnonzero(changed[y0:y1].any(axis=0))
+            x0, x1 = cols[0], cols[-1] + 1
+        crop = np.ascontiguousarray(pixels[y0:y1, x0:x1])
         blob = zlib.compress(crop.data, 1)
         self._file.write(pack(_REC, 1, y0, x0, y1 - y0, x1 - x0, len(blob)))
         self._file.write(blob)
@@ -392,6 +404,10 @@ class FrameWriter:
         self.frames += 1
 
     def close(self) -> None:
+        if not self.channels:  # no frame came: a valid empty file all the same
+            self._file.write(FRAMES_MAGIC + self._struct.pack(
+                _HEAD, self.width, self.height, self.rate.numerator,
+                self.rate.denominator, 3))
         self._file.close()
 
     def discard(self) -> None:
@@ -406,23 +422,30 @@ def is_frame_file(path: Path) -> bool:
 
 def frame_file_info(path: Path) -> tuple[int, int, Fraction]:
     """(width, height, rate) of a frame file."""
+    w, h, rate, _ = _frame_file_head(path)
+    return w, h, rate
+
+
+def _frame_file_head(path: Path) -> tuple[int, int, Fraction, int]:
     import struct
 
     with open(path, "rb") as f:
         f.seek(len(FRAMES_MAGIC))
-        w, h, num, den = struct.unpack(_HEAD, f.read(struct.calcsize(_HEAD)))
-    return w, h, Fraction(num, den)
+        w, h, num, den, ch = struct.unpack(_HEAD, f.read(struct.calcsize(_HEAD)))
+    return w, h, Fraction(num, den), ch
 
 
-def read_frames(path: Path):
-    """The (H, W, 3) uint8 frames of a frame file, in order (a repeat is the
-    same array again; a changed frame is a new one)."""
+def read_frames(path: Path, fresh: bool = True):
+    """The (H, W, C) uint8 frames of a frame file (C its frames' channels: 4
+    for a pass's RGBA), in order (a repeat is the same array again; a changed
+    frame is a new one; with `fresh` False it is the same array updated in
+    place, for a reader that copies each frame before taking the next)."""
     import struct
     import zlib
 
     import numpy as np
 
-    w, h, _ = frame_file_info(path)
+    w, h, _, ch = _frame_file_head(path)
     rec = struct.calcsize(_REC)
     frame = None
     with open(path, "rb") as f:
@@ -431,8 +454,11 @@ def read_frames(path: Path):
             kind, y, x, hh, ww, size = struct.unpack(_REC, head)
             if kind == 1:
                 crop = np.frombuffer(zlib.decompress(f.read(size)), np.uint8)
-                frame = np.zeros((h, w, 3), np.uint8) if frame is None else frame.copy()
-                frame[y:y + hh, x:x + ww] = crop.reshape(hh, ww, 3)
+                if frame is None:
+                    frame = np.zeros((h, w, ch), np.uint8)
+                elif fresh:
+                    frame = frame.copy()
+                frame[y:y + hh, x:x + ww] = crop.reshape(hh, ww, ch)
             elif frame is None:
                 raise ValueError(f"{path}: a frame file starting with a repeat")
             yield frame
