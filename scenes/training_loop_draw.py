@@ -284,25 +284,45 @@ class TrainingLoop(NeuroScene):
             Line(ORIGIN, 0.3 * UP, color=th.background, stroke_width=5),
             Dot(radius=0.06, color=th.background),
         ).move_to(self.peg_center)
-        rest = knob.copy()
+        # Turned by rotating the resting outline's points (what `rotate` does
+        # to a copy, without copying every frame).
+        rest = [m.points.copy() for m in knob.family_members_with_points()]
         self.peg = ValueTracker(0.0)  # distance the weights travelled so far
-        knob.add_updater(lambda m: m.become(rest.copy().rotate(
-            -self.peg.get_value() * self.turn_scale, about_point=self.peg_center)))
+
+        def turn(m: VGroup) -> None:
+            c = self.peg_center
+            turned = rotation_matrix(-self.peg.get_value() * self.turn_scale, OUT).T
+            for sub, pts in zip(m.family_members_with_points(), rest, strict=True):
+                sub.points = (pts - c) @ turned + c
+
+        knob.add_updater(turn)
 
         # The string between nut and bridge: a standing wave that dies away.
         self.pluck = ValueTracker(1.0)  # 0 = just plucked, 1 = quiet again
         xs = np.linspace(self.nut_x, self.bridge_x, 64)
         shape = np.sin(np.pi * (xs - xs[0]) / (xs[-1] - xs[0]))
+        # A smooth curve's handles are linear in its anchors: the curve through
+        # `string_y + amp * shape` is the one at rest plus amp times the change
+        # one unit of amplitude makes (the same points as `set_points_smoothly`).
+        at_rest, plucked = (
+            VMobject().set_points_smoothly(np.column_stack(
+                [xs, self.string_y + a * shape, np.zeros_like(xs)])).points
+            for a in (0.0, 1.0))
+        per_amp = plucked - at_rest
+
+        def amplitude() -> float:
+            s = self.pluck.get_value()
+            return 0.28 * (1 - s) ** 2 * np.cos(2 * np.pi * 6 * s)
 
         def vibrate(m: VMobject) -> None:
-            s = self.pluck.get_value()
-            amp = 0.28 * (1 - s) ** 2 * np.cos(2 * np.pi * 6 * s)
-            m.set_points_smoothly(np.column_stack(
-                [xs, self.string_y + amp * shape, np.zeros_like(xs)]))
+            m.points = at_rest + amplitude() * per_amp
 
         string = VMobject(color=th.text, stroke_width=2.5)
         vibrate(string)
         string.add_updater(vibrate)
+        # for tests: the moving parts and what they follow
+        self.string, self.knob, self.string_anchors = string, knob, (xs, shape)
+        self.string_amplitude = amplitude
 
         # The needle reads the tracker `needle`, a loss; it rests at "far off".
         self.needle = ValueTracker(self.loss_ref / NEEDLE_FIRST)

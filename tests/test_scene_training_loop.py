@@ -140,6 +140,40 @@ def test_the_peg_turns_by_the_size_of_each_recorded_update(default_scene):
     assert first == pytest.approx(tl.FIRST_TURN), "first turn is not the set angle"
 
 
+def test_string_and_peg_follow_their_trackers_as_manim_would_draw_them(default_scene):
+    """The string is the smooth curve through its standing wave at the
+    tracker's amplitude (manim's `set_points_smoothly`), the peg its resting
+    outline turned by manim's `rotate`, for any tracker values."""
+    from manim import VMobject
+
+    scene = default_scene
+    xs, shape = scene.string_anchors
+    knob = scene.knob
+    was = scene.pluck.get_value(), scene.peg.get_value()
+    scene.peg.set_value(0.0)
+    knob.update(0)
+    rest = knob.copy()
+    for pluck, peg in ((0.0, 0.0), (0.13, 0.7), (0.61, 2.9), (1.0, 5.5)):
+        scene.pluck.set_value(pluck)
+        scene.peg.set_value(peg)
+        scene.string.update(0)
+        knob.update(0)
+        amp = 0.28 * (1 - pluck) ** 2 * math.cos(2 * math.pi * 6 * pluck)
+        assert scene.string_amplitude() == pytest.approx(amp, abs=1e-15)
+        want = VMobject().set_points_smoothly(np.column_stack(
+            [xs, scene.string_y + amp * shape, np.zeros_like(xs)])).points
+        np.testing.assert_allclose(scene.string.points, want, atol=1e-12)
+        turned = rest.copy().rotate(-peg * scene.turn_scale,
+                                    about_point=scene.peg_center)
+        for got, ref in zip(knob.family_members_with_points(),
+                            turned.family_members_with_points(), strict=True):
+            np.testing.assert_allclose(got.points, ref.points, atol=1e-12)
+    scene.pluck.set_value(was[0])
+    scene.peg.set_value(was[1])
+    scene.string.update(0)
+    knob.update(0)
+
+
 # ------------------------------------------------------------------ captions
 def stage_sequence(captions: list[str]) -> list[str]:
     return [next((s for s in STAGE_NAMES if c.startswith(s)), "-") for c in captions]
