@@ -29,26 +29,38 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from manim import AnimationGroup, FadeIn, FadeOut, ImageMobject, Succession, VMobject
+from manim import AnimationGroup, FadeIn, FadeOut, Succession, VMobject
 
 MIN_RUN = 4  # still mobjects in a row worth a raster of their own
 MIN_FRAMES = 3  # a play shorter than this is drawn the usual way
 
 
-def _fingerprint(m) -> tuple:
-    pts = m.points
-    fp = [id(pts), pts.shape]
-    if len(pts):
-        fp += [pts[0].tobytes(), pts[-1].tobytes(), pts[len(pts) // 2].tobytes()]
-    for name in ("fill_rgbas", "stroke_rgbas", "background_stroke_rgbas"):
-        arr = getattr(m, name, None)
-        if arr is not None:
-            fp += [id(arr), arr.tobytes() if arr.size <= 16 else arr[0].tobytes()]
-    for name in ("stroke_width", "background_stroke_width"):
-        fp.append(getattr(m, name, None))
-    if isinstance(m, ImageMobject):
-        fp.append(int(m.pixel_array.sum()))
-    return tuple(fp)
+class _VState:
+    """Everything Cairo reads of some VMobjects (points, colours, widths),
+    held as a few concatenated arrays: `same()` tells whether any of it
+    changed, in place or not, at the cost of one copy and compare."""
+
+    def __init__(self, mobs: list) -> None:
+        self.mobs = mobs
+        self.state = self._now() if mobs else ()
+
+    def _now(self) -> tuple:
+        mobs = self.mobs
+        points = [m.points for m in mobs]
+        colours = [a for m in mobs for a in
+                   (m.fill_rgbas, m.stroke_rgbas, m.background_stroke_rgbas)]
+        shapes = tuple(len(a) for a in points) + tuple(len(a) for a in colours)
+        widths = tuple((m.stroke_width, m.background_stroke_width, m.sheen_factor)
+                       for m in mobs)
+        return shapes, widths, np.concatenate(points), np.concatenate(colours)
+
+    def same(self) -> bool:
+        if not self.mobs:
+            return True
+        shapes, widths, points, colours = self._now()
+        return shapes == self.state[0] and widths == self.state[1] and \
+            np.array_equal(points, self.state[2]) and \
+            np.array_equal(colours, self.state[3])
 
 
 def _invisible(m) -> bool:
@@ -156,7 +168,7 @@ class Layers:
             fader = Fader(anim)
             fading.update((i, (fader, fader.full[i])) for i in family)
         self.plan: list[tuple] = []
-        self.watch: list[tuple] = []  # (mobject, fingerprint) of every still one
+        self.watch: list = []  # every still mobject (all VMobjects)
         self.fading: list[tuple] = []  # (member, full copy) of every faded one
         self.faders: list[Fader] = []
         self._full_points = None
@@ -167,7 +179,7 @@ class Layers:
         def flush() -> None:
             if len(run) >= MIN_RUN:
                 self.plan.append(("still", self._paint(run), None))
-                self.watch.extend((m, _fingerprint(m)) for m in run)
+                self.watch.extend(run)
             elif run:
                 self._draw_step(list(run))
             run.clear()
@@ -197,6 +209,7 @@ class Layers:
                 self._draw_step([m])
         flush()
         flush_fade()
+        self._watched = _VState(self.watch)
         self.stills = sum(1 for step in self.plan if step[0] in ("still", "fade"))
 
     def _draw_step(self, mobs: list) -> None:
@@ -226,7 +239,7 @@ class Layers:
         """No still mobject changed, no faded one changed shape, and every fade's
         factor is one a raster can show (a rate function may overshoot)."""
         return all(0.0 <= f.factor <= 1.0 for f in self.faders) and \
-            all(_fingerprint(m) == fp for m, fp in self.watch) and self._same_shapes()
+            self._watched.same() and self._same_shapes()
 
     def _same_shapes(self) -> bool:
         """Faded members still have their copies' points, up to the rounding of

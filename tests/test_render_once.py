@@ -274,13 +274,17 @@ def test_an_updater_changing_a_still_mobject_is_caught():
     from manim import Dot, Square, VGroup
 
     sq = VGroup(*(Square(0.2).shift(i * 0.3 * np.array([1, 0, 0])) for i in range(6)))
-    fp = [raster._fingerprint(m) for m in sq]
-    sq[3].shift(np.array([0.0, 0.5, 0.0]))
-    assert [raster._fingerprint(m) for m in sq] != fp
     dot = Dot()
-    before = raster._fingerprint(dot)
-    dot.set_fill(opacity=0.0)
-    assert raster._fingerprint(dot) != before
+    state = raster._VState([*sq, dot])
+    assert state.same()
+    for change in (lambda: sq[3].shift(np.array([0.0, 0.5, 0.0])),  # in place
+                   lambda: sq[2].points.__setitem__((5, 1), 0.01),  # one inner point
+                   lambda: dot.set_fill(opacity=0.0),
+                   lambda: sq[0].set_stroke(width=7),
+                   lambda: sq[1].set_points(sq[1].points[:-4])):  # fewer points
+        state = raster._VState([*sq, dot])
+        change()
+        assert not state.same()
     assert raster._invisible(dot.set_stroke(width=0))
 
 
