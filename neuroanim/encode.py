@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
-import threading
 from fractions import Fraction
 from pathlib import Path
 
+from .sink import QUEUE_FRAMES, Frame, Sink  # noqa: F401  (the pass's sinks build on them)
+
 CONTAINER_OPTIONS = {"fflags": "+bitexact"}  # no random IDs, no version strings
-QUEUE_FRAMES = 8  # per sink: ~13 MB at 854x480; drawing waits when a sink lags
 # (codec, pixel format, options) per format; a transparent variant where it differs.
 # libvpx-vp9 at its defaults spends more CPU than all the rest of a render; its
 # realtime mode at speed 8 costs next to nothing for ~8% more bytes on flat
@@ -62,111 +61,6 @@ def settings(fmt: str, transparent: bool = False) -> dict:
 
 def rate(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
-
-
-class Frame:
-    """One drawn frame as every sink of its pass sees it: the RGBA `pixels`,
-    and their conversion to a video pixel format made once, by whichever
-    sink's thread asks first, for all (an mp4 and a webm of one pass convert
-    each frame once, not twice; a repeat of it is not converted again)."""
-
-    __slots__ = ("pixels", "_lock", "_planes")
-    SHARED = ("yuv420p",)  # formats whose planes PyAV wraps without a copy
-
-    def __init__(self, pixels) -> None:
-        self.pixels = pixels
-        self._lock = threading.Lock()
-        self._planes: dict[str, object] = {}
-
-    def video_frame(self, pix_fmt: str):
-        """A new `av.VideoFrame` of these pixels (its own pts) in `pix_fmt`
-        where the conversion can be shared, else in RGBA for the encoder to
-        convert (the same conversion either way: the encoder's own call)."""
-        import av
-
-        if pix_fmt not in self.SHARED:
-            return av.VideoFrame.from_ndarray(self.pixels, format="rgba")
-        with self._lock:
-            planes = self._planes.get(pix_fmt)
-            if planes is None:
-                rgba = av.VideoFrame.from_numpy_buffer(self.pixels, format="rgba")
-                planes = rgba.reformat(format=pix_fmt).to_ndarray()
-                self._planes[pix_fmt] = planes
-        return av.VideoFrame.from_numpy_buffer(planes, format=pix_fmt)
-
-
-class Sink:
-    """A consumer of frames in its own thread; errors surface in `put`/`close`.
-
-    `put` takes a frame's RGBA pixels or a `Frame` of them; `consume` gets
-    the pixels (the `Frame` is in `self.current` meanwhile)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.error: BaseException | None = None
-        self.current: Frame | None = None
-        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name=f"sink-{name}",
-                                        daemon=True)
-        self._thread.start()
-
-    # called by the drawing thread
-    def put(self, pixels, repeat: int = 1) -> None:
-        if self.error is not None:
-            self.close()  # raises the sink's error
-        self._queue.put((pixels, repeat))
-
-    def close(self) -> None:
-        """Finish the file; re-raises what went wrong in the sink's thread."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        if self.error is not None:
-            raise RuntimeError(f"encoding {self.name} failed: {self.error}") \
-                from self.error
-
-    def abort(self) -> None:
-        """Stop without finishing (the pass failed or was interrupted)."""
-        self._stop = True
-        with contextlib.suppress(queue.Full):
-            while True:  # make room for the end marker
-                try:
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    break
-            self._queue.put_nowait(None)
-        self._thread.join(10)
-        with contextlib.suppress(Exception):
-            self.discard()
-
-    # the sink's thread
-    def _run(self) -> None:
-        try:
-            while (item := self._queue.get()) is not None:
-                if self.error is None and not self._stop:
-                    frame, repeat = item
-                    if isinstance(frame, Frame):
-                        self.current = frame
-                        self.consume(frame.pixels, repeat)
-                    else:
-                        self.current = None
-                        self.consume(frame, repeat)
-            if not self._stop:
-                self.finish()
-        except BaseException as exc:  # reported to the drawing thread
-            self.error = exc
-            while self._queue.get() is not None:  # keep the producer unblocked
-                pass
-
-    def consume(self, pixels, repeat: int) -> None:
-        raise NotImplementedError
-
-    def finish(self) -> None:
-        raise NotImplementedError
-
-    def discard(self) -> None:
-        pass
 
 
 class VideoSink(Sink):

@@ -13,8 +13,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from . import files
-from .encode import Sink
 from .errors import UserError
+from .sink import Sink
 
 
 def gif_from_video(video: Path, gif: Path, *, fps: float,
