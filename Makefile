@@ -51,7 +51,7 @@ bench: setup
 	$(PY) benchmarks/core.py
 	$(PY) benchmarks/render_and_gate.py
 	$(PY) benchmarks/render_floor.py
-	$(PY) benchmarks/build.py --quality-h
+	$(PY) benchmarks/build.py --quality-h --one-core
 	$(PY) benchmarks/build.py --dask
 	$(PY) benchmarks/startup.py
 	$(PY) benchmarks/storyboard.py
