@@ -170,9 +170,10 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_build_completes(tmp_path):
                 deadline = time.monotonic() + 60
                 while time.monotonic() < deadline:
                     busy = [w for w, keys in c.processing().items() if keys]
-                    if busy:
-                        name = c.scheduler_info()["workers"][busy[0]]["name"]
-                        os.killpg(workers[name].pid, signal.SIGKILL)  # mid-render
+                    # a worker can leave the scheduler between the two calls
+                    info = c.scheduler_info()["workers"].get(busy[0]) if busy else None
+                    if info is not None and info["name"] in workers:
+                        os.killpg(workers[info["name"]].pid, signal.SIGKILL)  # mid-render
                         killed.append(busy[0])
                         return
                     time.sleep(0.02)
