@@ -30,13 +30,16 @@ class Frame:
         where the conversion can be shared, else in RGBA for the encoder to
         convert (the same conversion either way: the encoder's own call)."""
         import av
+        import numpy as np
 
         if pix_fmt not in self.SHARED:
             return av.VideoFrame.from_ndarray(self.pixels, format="rgba")
         with self._lock:
             planes = self._planes.get(pix_fmt)
             if planes is None:
-                rgba = av.VideoFrame.from_numpy_buffer(self.pixels, format="rgba")
+                pixels = self.pixels if self.pixels.flags.c_contiguous \
+                    else np.ascontiguousarray(self.pixels)
+                rgba = av.VideoFrame.from_numpy_buffer(pixels, format="rgba")
                 planes = rgba.reformat(format=pix_fmt).to_ndarray()
                 self._planes[pix_fmt] = planes
         return av.VideoFrame.from_numpy_buffer(planes, format=pix_fmt)
