@@ -46,8 +46,9 @@ class _VState:
 
     def _now(self) -> tuple:
         mobs = self.mobs
-        points = [m.points for m in mobs]
-        colours = [a for m in mobs for a in
+        # reshaped: manim leaves an emptied mobject's points as shape (0,)
+        points = [m.points.reshape(-1, 3) for m in mobs]
+        colours = [a.reshape(-1, 4) for m in mobs for a in
                    (m.fill_rgbas, m.stroke_rgbas, m.background_stroke_rgbas)]
         shapes = tuple(len(a) for a in points) + tuple(len(a) for a in colours)
         widths = tuple((m.stroke_width, m.background_stroke_width, m.sheen_factor)

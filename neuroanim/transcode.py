@@ -161,20 +161,24 @@ def _ahead(items, depth: int = 8):
     done = object()
     stop = threading.Event()
 
+    def hand(item) -> bool:
+        """Queue `item` unless the consumer stopped; whether it was queued."""
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def run() -> None:
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        q.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand((item, None)):
                     return
-            q.put((done, None))
+            hand((done, None))
         except BaseException as exc:  # handed to the consumer
-            q.put((done, exc))
+            hand((done, exc))
 
     worker = threading.Thread(target=run, name="frames-ahead", daemon=True)
     worker.start()

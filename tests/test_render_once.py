@@ -281,7 +281,8 @@ def test_an_updater_changing_a_still_mobject_is_caught():
                    lambda: sq[2].points.__setitem__((5, 1), 0.01),  # one inner point
                    lambda: dot.set_fill(opacity=0.0),
                    lambda: sq[0].set_stroke(width=7),
-                   lambda: sq[1].set_points(sq[1].points[:-4])):  # fewer points
+                   lambda: sq[1].set_points(sq[1].points[:-4]),  # fewer points
+                   lambda: sq[4].set_points([])):  # emptied (points of shape (0,))
         state = raster._VState([*sq, dot])
         change()
         assert not state.same()
@@ -348,3 +349,30 @@ def test_gifsicle_makes_a_real_gif_smaller_and_keeps_its_frames(tmp_path):
     assert len(shown) == len(a)
     assert max(np.abs(x.astype(int) - y.astype(int)).mean()
                for x, y in zip(a, shown, strict=True)) < 3
+
+
+def test_frames_read_ahead_stop_with_their_reader_and_hand_on_its_error():
+    """`transcode._ahead`: a consumer that stops early (its encoder failed)
+    leaves no reader thread behind, even with the queue full; an error of
+    the reader is raised where the consumer reads."""
+    import threading
+    import time
+
+    def alive() -> list:
+        return [t for t in threading.enumerate() if t.name == "frames-ahead"]
+
+    ahead = transcode._ahead(iter(range(9)), depth=8)
+    assert next(ahead) == 0
+    time.sleep(0.2)  # the reader fills the queue and waits with its last item
+    ahead.close()
+    deadline = time.monotonic() + 2
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not alive(), "the reader thread outlived its consumer"
+
+    def failing():
+        yield 1
+        raise ValueError("a broken frame file")
+
+    with pytest.raises(ValueError, match="broken frame file"):
+        list(transcode._ahead(failing()))
