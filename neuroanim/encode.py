@@ -19,7 +19,7 @@ import os
 from fractions import Fraction
 from pathlib import Path
 
-from .sink import QUEUE_FRAMES, Frame, Sink  # noqa: F401  (the pass's sinks build on them)
+from .sink import Frame, Sink
 
 CONTAINER_OPTIONS = {"fflags": "+bitexact"}  # no random IDs, no version strings
 # (codec, pixel format, options) per format; a transparent variant where it differs.
