@@ -92,12 +92,13 @@ def main() -> None:
                   f"(target <= {TARGET}: {ok})")
 
         scene = "and-gate"
-        one = statistics.median(
-            time_make(scene, out / f"one-{i}", ("mp4",), fps=20)[0]
-            for i in range(args.runs))
-        three = statistics.median(
-            time_make(scene, out / f"three-{i}", ("mp4", "webm", "gif"), fps=20)[0]
-            for i in range(args.runs))
+        # alternating, so a busy spell of the machine hits both alike
+        ones, threes = [], []
+        for i in range(args.runs):
+            ones.append(time_make(scene, out / f"one-{i}", ("mp4",), fps=20)[0])
+            threes.append(time_make(scene, out / f"three-{i}", ("mp4", "webm", "gif"),
+                                    fps=20)[0])
+        one, three = statistics.median(ones), statistics.median(threes)
         ok = "met" if three / one <= TARGET_SHARED else "MISSED"
         print(f"{scene} at 20 fps: mp4 alone {one:.2f} s, mp4 + webm + gif "
               f"{three:.2f} s: {three / one:.2f}x (target <= {TARGET_SHARED}: {ok})")
