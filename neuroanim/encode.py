@@ -180,12 +180,15 @@ def on_frame(hook):
         _frame_hook = previous
 
 
-def feed_class(sinks: list[Sink]):
+def feed_class(sinks: list[Sink], later: tuple[Sink, ...] = ()):
     """A manim SceneFileWriter class that sends every frame to `sinks`.
 
     It writes no partial movies, joins nothing and caches nothing; subcaptions
-    are collected as manim does (the caller writes the .srt). Built on demand:
-    importing manim costs a second.
+    are collected as manim does (the caller writes the .srt). When the scene
+    ends, every sink is told so at once and waited for, but those in `later`
+    (the caller closes them: a video's encoder still draining its lookahead
+    while the GIF post pass runs). Built on demand: importing manim costs a
+    second.
     """
     from manim.scene.scene_file_writer import SceneFileWriter
 
@@ -219,8 +222,11 @@ def feed_class(sinks: list[Sink]):
                 _frame_hook(self.frames)
 
         def finish(self) -> None:
+            for sink in self.sinks:  # all finish their files at once
+                sink.end()
             for sink in self.sinks:
-                sink.close()
+                if sink not in later:
+                    sink.close()
 
         def save_image(self, pixels) -> None:  # a pass with no play: no frames
             pass

@@ -192,7 +192,8 @@ def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transpare
                             gifs=[(k, p) for _, k, p in gifs], verbose=verbose,
                             progress=False, keep_last=bool(stills),
                             on_frame=bar.update if bar else None,
-                            poster=poster and bool(videos))
+                            poster=poster and bool(videos),
+                            defer_videos=bool(gifs))
         except BaseException:
             if bar is not None:
                 bar.abandon()
@@ -202,6 +203,24 @@ def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transpare
             bars.remember(spec, values, fps, bar.done)
         srt = drawn.srt
         t_drawn = time.perf_counter()
+        try:
+            # the GIFs first: their post pass runs while the videos' encoders
+            # drain their last frames (`defer_videos`)
+            for i, _, inter in gifs:
+                want = wants[i]
+                t0 = time.perf_counter()
+                res, notes = gif.fit_gif(
+                    gif.transcoder(inter, scratch, srt, drawn.palettes[inter]),
+                    want.path, width=want.width,
+                    height=want.height, fps=want.fps, budget=budget or 2**63,
+                    min_width=min(gif.GIF_MIN_WIDTH, want.width))
+                seconds = t_drawn - started + time.perf_counter() - t0
+                out[i] = (dataclasses.replace(res, seconds=round(seconds, 3)), notes)
+        except BaseException:
+            drawn.abort_videos()
+            raise
+        drawn.close_videos()
+        t_videos = time.perf_counter()
         for i in stills:
             from PIL import Image
 
@@ -219,18 +238,8 @@ def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transpare
                 placed.append((path.with_suffix(".srt"), target.with_suffix(".srt")))
             files.place(placed)
             res = rd.describe(target, target.with_suffix(".srt") if srt else None)
-            out[i] = (dataclasses.replace(res, seconds=round(t_drawn - started, 3)), [],
-                      drawn.poster)
-        for i, _, inter in gifs:
-            want = wants[i]
-            t0 = time.perf_counter()
-            res, notes = gif.fit_gif(
-                gif.transcoder(inter, scratch, srt, drawn.palettes[inter]),
-                want.path, width=want.width,
-                height=want.height, fps=want.fps, budget=budget or 2**63,
-                min_width=min(gif.GIF_MIN_WIDTH, want.width))
-            seconds = t_drawn - started + time.perf_counter() - t0
-            out[i] = (dataclasses.replace(res, seconds=round(seconds, 3)), notes)
+            out[i] = (dataclasses.replace(res, seconds=round(t_videos - started, 3)),
+                      [], drawn.poster)
     return out
 
 

@@ -507,7 +507,8 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
          theme: str, transparent: bool = False,
          videos: list[tuple[str, Path]] = (), gifs: list[tuple[int, Path]] = (),
          verbose: bool = False, progress: bool | None = None,
-         keep_last: bool = False, on_frame=None, poster: bool = False) -> Drawn:
+         keep_last: bool = False, on_frame=None, poster: bool = False,
+         defer_videos: bool = False) -> Drawn:
     """Draw the scene once, feeding every frame to every output of the pass.
 
     `videos` are (format, path) files encoded as the frames come; `gifs` are
@@ -517,7 +518,10 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
     last frame's pixels (`Drawn.last`: a draft's still without a second
     drawing); `on_frame(frames_so_far)` hears every frame (a progress bar);
     `poster` picks the videos' poster from the frames (`Drawn.poster`).
-    `progress` shows manim's own bars (per animation).
+    `progress` shows manim's own bars (per animation). `defer_videos`: the
+    videos' encoders may still be finishing when this returns (the GIF post
+    pass overlaps their last frames); `Drawn.close_videos` waits for them,
+    `Drawn.abort_videos` drops them.
     """
     from . import encode
 
@@ -526,9 +530,12 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
     settings = _manim_settings("mov" if transparent else "mp4", w, h, fps, theme,
                                transparent, scratch, verbose, progress)
     sinks: list[encode.Sink] = []
+    later: list[encode.Sink] = []
     try:
         for fmt, path in videos:
             sinks.append(encode.VideoSink(path, fmt, w, h, fps, transparent))
+        if defer_videos:
+            later = list(sinks)
         for every, path in gifs:
             sinks.append(encode.GifFramesSink(path, w, h, fps, every=every))
         picker = encode.PosterSink(w, h) if poster else None
@@ -538,7 +545,7 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
                 encode.on_frame(_chain(encode._frame_hook, on_frame)):
             scene_obj = spec.scene_class()(params=values, data=data)
             # the writer manim made, replaced before anything is drawn
-            scene_obj.renderer.file_writer = encode.feed_class(sinks)(
+            scene_obj.renderer.file_writer = encode.feed_class(sinks, tuple(later))(
                 scene_obj.file_writer_settings)
             scene_obj.render()
             writer = scene_obj.renderer.file_writer
@@ -554,13 +561,18 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
     palettes = {Path(s.path): s.palette for s in sinks
                 if isinstance(s, encode.GifFramesSink)}
     best = picker.picker.best if picker is not None else None
-    if not subs:
-        return Drawn(None, palettes, last, best)
-    import srt
+    path = None
+    if subs:
+        import srt
 
-    path = scratch / "captions.srt"
-    path.write_text(srt.compose(subs), encoding="utf-8")
-    return Drawn(path, palettes, last, best)
+        path = scratch / "captions.srt"
+        try:
+            path.write_text(srt.compose(subs), encoding="utf-8")
+        except BaseException:
+            for sink in later:
+                sink.abort()
+            raise
+    return Drawn(path, palettes, last, best, tuple(later))
 
 
 def _chain(hook, more):
@@ -584,6 +596,22 @@ class Drawn:
     palettes: dict  # GIF frame file path -> its palettegen frame
     last: Any = None  # the last frame (RGBA array) when asked for
     poster: Any = None  # the videos' telling frame (RGBA array) when asked for
+    pending: tuple = ()  # video sinks still finishing (`draw(defer_videos=True)`)
+
+    def close_videos(self) -> None:
+        """Wait for the videos' files; an encoder's error is raised here (and
+        the other videos are dropped)."""
+        for i, sink in enumerate(self.pending):
+            try:
+                sink.close()
+            except BaseException:
+                for other in self.pending[i + 1:]:
+                    other.abort()
+                raise
+
+    def abort_videos(self) -> None:
+        for sink in self.pending:
+            sink.abort()
 
 
 def _still(spec, values, data, scratch: Path, target: Path, *, w: int, h: int,

@@ -57,6 +57,7 @@ class Sink:
         self.current: Frame | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
         self._stop = False
+        self._ended = False
         self._thread = threading.Thread(target=self._run, name=f"sink-{name}",
                                         daemon=True)
         self._thread.start()
@@ -67,11 +68,17 @@ class Sink:
             self.close()  # raises the sink's error
         self._queue.put((pixels, repeat))
 
+    def end(self) -> None:
+        """No more frames: the sink finishes its file in its own thread while
+        the caller goes on (`close` waits for it)."""
+        if not self._ended and self._thread.is_alive():
+            self._ended = True
+            self._queue.put(None)
+
     def close(self) -> None:
         """Finish the file; re-raises what went wrong in the sink's thread."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
+        self.end()
+        self._thread.join()
         if self.error is not None:
             raise RuntimeError(f"encoding {self.name} failed: {self.error}") \
                 from self.error
@@ -79,6 +86,7 @@ class Sink:
     def abort(self) -> None:
         """Stop without finishing (the pass failed or was interrupted)."""
         self._stop = True
+        self._ended = True
         with contextlib.suppress(queue.Full):
             while True:  # make room for the end marker
                 try:
@@ -92,6 +100,7 @@ class Sink:
 
     # the sink's thread
     def _run(self) -> None:
+        ended = False  # the end marker came (a failing `finish` waits for no other)
         try:
             while (item := self._queue.get()) is not None:
                 if self.error is None and not self._stop:
@@ -102,12 +111,13 @@ class Sink:
                     else:
                         self.current = None
                         self.consume(frame, repeat)
+            ended = True
             if not self._stop:
                 self.finish()
         except BaseException as exc:  # reported to the drawing thread
             self.error = exc
-            while self._queue.get() is not None:  # keep the producer unblocked
-                pass
+            while not ended and self._queue.get() is not None:  # keep the
+                pass  # producer unblocked until it ends
 
     def consume(self, pixels, repeat: int) -> None:
         raise NotImplementedError

@@ -376,3 +376,87 @@ def test_frames_read_ahead_stop_with_their_reader_and_hand_on_its_error():
 
     with pytest.raises(ValueError, match="broken frame file"):
         list(transcode._ahead(failing()))
+
+
+def _sink_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name.startswith("sink-")]
+
+
+@pytest.mark.render
+def test_the_gif_post_pass_runs_while_the_videos_encoders_finish(tmp_path, monkeypatch):
+    """A pass's videos drain their encoders' last frames while its GIF is
+    mapped onto its palette: the GIF's post pass starts before the mp4's
+    encoder is done, and both files are whole."""
+    import threading
+    import time
+
+    from neuroanim import encode, gif
+
+    seen: dict[str, float] = {}
+    finish, fit = encode.VideoSink.finish, gif.fit_gif
+
+    def slow_finish(self):
+        time.sleep(0.5)  # an encoder with a long lookahead to drain
+        finish(self)
+        seen["video done"] = time.perf_counter()
+
+    def fit_gif(*a, **kw):
+        seen["gif start"] = time.perf_counter()
+        seen["gif thread"] = threading.current_thread().name
+        return fit(*a, **kw)
+
+    monkeypatch.setattr(encode.VideoSink, "finish", slow_finish)
+    monkeypatch.setattr(gif, "fit_gif", fit_gif)
+    done = pipeline.make_all("tiny", {"seconds": 0.6}, formats=("mp4", "gif"), fps=10,
+                             resolution=SIZE, out_dir=tmp_path)
+    assert seen["gif start"] < seen["video done"] - 0.2, seen
+    assert not seen["gif thread"].startswith("sink-")
+    mp4, g = (frames(f.result.path) for f in done)
+    assert len(mp4) == len(g) == done[0].result.frames > 5
+    assert not _sink_threads()
+
+
+@pytest.mark.render
+@pytest.mark.parametrize("fails", ["video", "gif"])
+def test_a_failure_after_drawing_leaves_no_video_and_no_thread(tmp_path, monkeypatch,
+                                                                fails):
+    """An encoder failing while it drains, or the GIF post pass failing while
+    the videos drain: the pass raises that error, no video lands, and no
+    encoder thread is left running."""
+    from neuroanim import encode, gif
+
+    if fails == "video":
+        def finish(self):
+            raise OSError("disk full")  # the encoder's last write
+        monkeypatch.setattr(encode.VideoSink, "finish", finish)
+        expected = "disk full"
+    else:
+        def fit_gif(*a, **kw):
+            raise RuntimeError("palette gone")
+        monkeypatch.setattr(gif, "fit_gif", fit_gif)
+        expected = "palette gone"
+    import threading
+
+    raised: list[BaseException] = []
+
+    def make() -> None:
+        try:
+            pipeline.make_all("tiny", {"seconds": 0.6}, formats=("mp4", "webm", "gif"),
+                              fps=10, resolution=SIZE, out_dir=tmp_path)
+        except BaseException as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=make, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the pass hung after the failure"
+    assert raised, "the failure was not raised"
+    chain, e = [], raised[0]
+    while e is not None:
+        chain.append(str(e))
+        e = e.__cause__ or e.__context__
+    assert any(expected in m for m in chain), chain
+    assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob("*.webm"))
+    assert not _sink_threads()
