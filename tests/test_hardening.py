@@ -287,8 +287,8 @@ def _spawn(args: list[str], cwd: Path) -> subprocess.Popen:
 
 SLOW = '''
 [defaults]
-resolution = "640x360"
-fps = 30
+resolution = "1280x720"  # 600 frames at 720p: still rendering when the signal comes
+fps = 60
 
 [[figure]]
 name = "slow"
