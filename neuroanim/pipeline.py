@@ -9,6 +9,7 @@ from the same data.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import shutil
@@ -138,89 +139,101 @@ def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str
     groups, stills = rd.passes([(w.fmt, w.width, w.height, w.fps, w.drawn_at)
                                  for w in wants])
     results: dict[int, tuple] = {}
-    for (w, h, rate), members in groups:
-        mine = [i for i in stills if draft and (wants[i].width, wants[i].height)
-                == (w, h)]
-        stills = [i for i in stills if i not in mine]
-        results |= registry.guarded(spec, _one_pass, spec, values, data, wants,
-                                    members, w=w, h=h, fps=rate, theme=theme,
-                                    transparent=transparent, budget=budget,
-                                    verbose=verbose, progress=progress, stills=mine,
-                                    poster=not draft)
-    for i in stills:
-        want = wants[i]
-        res = registry.guarded(spec, rd.render, spec, values, fmt="png", theme=theme,
-                               transparent=transparent, out=want.path,
-                               resolution=(want.width, want.height), data=data,
-                               verbose=verbose)
-        results[i] = (res, [])
-    for i, want in enumerate(wants):
-        if want.fmt in rd.UNDRAWN:
-            t0 = time.perf_counter()
-            path, size = registry.guarded(spec, interactive.write, spec, values, data,
-                                          theme, want.path)
-            results[i] = (rd.RenderResult(path, want.fmt, size, want.width, want.height,
-                                          0.0, 0, 0.0,
-                                          seconds=round(time.perf_counter() - t0, 3)), [])
+    with contextlib.ExitStack() as scratches:
+        # a pass's videos drain their encoders' last frames while the rest of
+        # the figure is made (GIFs, later passes, stills, interactive pages)
+        draining: list[tuple] = []  # (close, abort) of each pass's videos
+        try:
+            for (w, h, rate), members in groups:
+                mine = [i for i in stills if draft and (wants[i].width,
+                                                        wants[i].height) == (w, h)]
+                stills = [i for i in stills if i not in mine]
+                done, close, abort = registry.guarded(
+                    spec, _one_pass, spec, values, data, wants, members,
+                    scratch=scratches.enter_context(rd.scratch_dir()), w=w, h=h,
+                    fps=rate, theme=theme, transparent=transparent, budget=budget,
+                    verbose=verbose, progress=progress, stills=mine,
+                    poster=not draft)
+                results |= done
+                draining.append((close, abort))
+            for i in stills:
+                want = wants[i]
+                res = registry.guarded(spec, rd.render, spec, values, fmt="png",
+                                       theme=theme, transparent=transparent,
+                                       out=want.path,
+                                       resolution=(want.width, want.height),
+                                       data=data, verbose=verbose)
+                results[i] = (res, [])
+            for i, want in enumerate(wants):
+                if want.fmt in rd.UNDRAWN:
+                    t0 = time.perf_counter()
+                    path, size = registry.guarded(spec, interactive.write, spec, values,
+                                                  data, theme, want.path)
+                    results[i] = (rd.RenderResult(
+                        path, want.fmt, size, want.width, want.height, 0.0, 0, 0.0,
+                        seconds=round(time.perf_counter() - t0, 3)), [])
+            while draining:
+                close, _ = draining.pop(0)
+                results |= registry.guarded(spec, close)
+        except BaseException:
+            for _, abort in draining:
+                abort()
+            raise
     return [finish(spec, results[i][0], data, results[i][1], poster=not draft,
                    pixels=results[i][2] if len(results[i]) > 2 else None)
             for i in range(len(wants))]
 
 
-def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transparent,
-              budget, verbose, progress, stills=(), poster=False) -> dict[int, tuple]:
-    """Draw once for `members` [(index, k)] of `wants`; {index: (result, notes)},
-    with the poster's pixels (picked from the pass) after a video's notes when
-    `poster`. `stills` (indices of pngs) are the pass's last frame."""
+def _one_pass(spec, values, data, wants, members, *, scratch, w, h, fps, theme,
+              transparent, budget, verbose, progress, stills=(), poster=False):
+    """Draw once for `members` [(index, k)] of `wants` into the `scratch` folder.
+
+    Returns `(done, close, abort)`: `done` is {index: (result, notes)} of the
+    GIFs and stills, made while the videos' encoders drain their last frames;
+    `close()` waits for the videos, places them and returns theirs, with the
+    poster's pixels (picked from the pass) after the notes when `poster`;
+    `abort()` drops them. `stills` (indices of pngs) are the pass's last frame.
+    """
     started = time.perf_counter()
     out: dict[int, tuple] = {}
-    with rd.scratch_dir() as scratch:
-        videos = [(i, wants[i].fmt, scratch / f"out-{i}.{wants[i].fmt}")
-                  for i, k in members if wants[i].fmt != "gif"]
-        gifs = [(i, k, scratch / f"frames-{i}.bin")
-                for i, k in members if wants[i].fmt == "gif"]
-        if progress is None:
-            progress = sys.stderr.isatty()
-        bar = None
-        if progress:  # one bar for the whole pass (manim's are per animation)
-            bar = bars.Bar(bars.total(spec, values, data, w=w, h=h, fps=fps,
-                                      theme=theme), spec.name)
-        try:
-            drawn = rd.draw(spec, values, data, scratch, w=w, h=h, fps=fps,
-                            theme=theme, transparent=transparent,
-                            videos=[(f, p) for _, f, p in videos],
-                            gifs=[(k, p) for _, k, p in gifs], verbose=verbose,
-                            progress=False, keep_last=bool(stills),
-                            on_frame=bar.update if bar else None,
-                            poster=poster and bool(videos),
-                            defer_videos=bool(gifs))
-        except BaseException:
-            if bar is not None:
-                bar.abandon()
-            raise
+    videos = [(i, wants[i].fmt, scratch / f"out-{i}.{wants[i].fmt}")
+              for i, k in members if wants[i].fmt != "gif"]
+    gifs = [(i, k, scratch / f"frames-{i}.bin")
+            for i, k in members if wants[i].fmt == "gif"]
+    if progress is None:
+        progress = sys.stderr.isatty()
+    bar = None
+    if progress:  # one bar for the whole pass (manim's are per animation)
+        bar = bars.Bar(bars.total(spec, values, data, w=w, h=h, fps=fps,
+                                  theme=theme), spec.name)
+    try:
+        drawn = rd.draw(spec, values, data, scratch, w=w, h=h, fps=fps,
+                        theme=theme, transparent=transparent,
+                        videos=[(f, p) for _, f, p in videos],
+                        gifs=[(k, p) for _, k, p in gifs], verbose=verbose,
+                        progress=False, keep_last=bool(stills),
+                        on_frame=bar.update if bar else None,
+                        poster=poster and bool(videos), defer_videos=True)
+    except BaseException:
         if bar is not None:
-            bar.close()
-            bars.remember(spec, values, fps, bar.done)
-        srt = drawn.srt
-        t_drawn = time.perf_counter()
-        try:
-            # the GIFs first: their post pass runs while the videos' encoders
-            # drain their last frames (`defer_videos`)
-            for i, _, inter in gifs:
-                want = wants[i]
-                t0 = time.perf_counter()
-                res, notes = gif.fit_gif(
-                    gif.transcoder(inter, scratch, srt, drawn.palettes[inter]),
-                    want.path, width=want.width,
-                    height=want.height, fps=want.fps, budget=budget or 2**63,
-                    min_width=min(gif.GIF_MIN_WIDTH, want.width))
-                seconds = t_drawn - started + time.perf_counter() - t0
-                out[i] = (dataclasses.replace(res, seconds=round(seconds, 3)), notes)
-        except BaseException:
-            drawn.abort_videos()
-            raise
-        drawn.close_videos()
-        t_videos = time.perf_counter()
+            bar.abandon()
+        raise
+    if bar is not None:
+        bar.close()
+        bars.remember(spec, values, fps, bar.done)
+    srt = drawn.srt
+    t_drawn = time.perf_counter()
+    try:
+        for i, _, inter in gifs:
+            want = wants[i]
+            t0 = time.perf_counter()
+            res, notes = gif.fit_gif(
+                gif.transcoder(inter, scratch, srt, drawn.palettes[inter]),
+                want.path, width=want.width,
+                height=want.height, fps=want.fps, budget=budget or 2**63,
+                min_width=min(gif.GIF_MIN_WIDTH, want.width))
+            seconds = t_drawn - started + time.perf_counter() - t0
+            out[i] = (dataclasses.replace(res, seconds=round(seconds, 3)), notes)
         for i in stills:
             from PIL import Image
 
@@ -230,6 +243,14 @@ def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transpare
             files.place([(png, wants[i].path)])
             out[i] = (dataclasses.replace(rd.describe(wants[i].path),
                                           seconds=round(t_drawn - started, 3)), [])
+    except BaseException:
+        drawn.abort_videos()
+        raise
+
+    def close() -> dict[int, tuple]:
+        drawn.close_videos()
+        t_videos = time.perf_counter()
+        placed_videos = {}
         for i, _, path in videos:
             target = wants[i].path
             placed = [(path, target)]
@@ -238,9 +259,11 @@ def _one_pass(spec, values, data, wants, members, *, w, h, fps, theme, transpare
                 placed.append((path.with_suffix(".srt"), target.with_suffix(".srt")))
             files.place(placed)
             res = rd.describe(target, target.with_suffix(".srt") if srt else None)
-            out[i] = (dataclasses.replace(res, seconds=round(t_videos - started, 3)),
-                      [], drawn.poster)
-    return out
+            placed_videos[i] = (dataclasses.replace(
+                res, seconds=round(t_videos - started, 3)), [], drawn.poster)
+        return placed_videos
+
+    return out, close, drawn.abort_videos
 
 
 def finish(spec: SceneSpec, result: rd.RenderResult, data: Any,

@@ -385,46 +385,55 @@ def _sink_threads() -> list:
 
 
 @pytest.mark.render
-def test_the_gif_post_pass_runs_while_the_videos_encoders_finish(tmp_path, monkeypatch):
-    """A pass's videos drain their encoders' last frames while its GIF is
-    mapped onto its palette: the GIF's post pass starts before the mp4's
-    encoder is done, and both files are whole."""
+@pytest.mark.parametrize("other", ["gif", "png"])
+def test_the_rest_of_a_figure_is_made_while_its_videos_encoders_finish(
+        tmp_path, monkeypatch, other):
+    """A pass's videos drain their encoders' last frames while the figure's
+    GIF is mapped onto its palette, or its still is drawn: that work starts
+    before the mp4's encoder is done, and every file is whole."""
     import threading
     import time
 
     from neuroanim import encode, gif
 
     seen: dict[str, float] = {}
-    finish, fit = encode.VideoSink.finish, gif.fit_gif
+    finish = encode.VideoSink.finish
+    patched = (gif, "fit_gif") if other == "gif" else (rd, "render")
+    original = getattr(*patched)
 
     def slow_finish(self):
         time.sleep(0.5)  # an encoder with a long lookahead to drain
         finish(self)
         seen["video done"] = time.perf_counter()
 
-    def fit_gif(*a, **kw):
-        seen["gif start"] = time.perf_counter()
-        seen["gif thread"] = threading.current_thread().name
-        return fit(*a, **kw)
+    def start_of_the_rest(*a, **kw):
+        seen["rest starts"] = time.perf_counter()
+        seen["thread"] = threading.current_thread().name
+        return original(*a, **kw)
 
     monkeypatch.setattr(encode.VideoSink, "finish", slow_finish)
-    monkeypatch.setattr(gif, "fit_gif", fit_gif)
-    done = pipeline.make_all("tiny", {"seconds": 0.6}, formats=("mp4", "gif"), fps=10,
+    monkeypatch.setattr(*patched, start_of_the_rest)
+    done = pipeline.make_all("tiny", {"seconds": 0.6}, formats=("mp4", other), fps=10,
                              resolution=SIZE, out_dir=tmp_path)
-    assert seen["gif start"] < seen["video done"] - 0.2, seen
-    assert not seen["gif thread"].startswith("sink-")
-    mp4, g = (frames(f.result.path) for f in done)
-    assert len(mp4) == len(g) == done[0].result.frames > 5
+    assert seen["rest starts"] < seen["video done"] - 0.2, seen
+    assert not seen["thread"].startswith("sink-")
+    mp4, rest = (frames(f.result.path) if f.result.fmt != "png"
+                 else [np.asarray(Image.open(f.result.path).convert("RGB"))]
+                 for f in done)
+    assert len(mp4) == done[0].result.frames > 5
+    if other == "gif":
+        assert len(rest) == len(mp4)
+    assert np.abs(mp4[-1].astype(int) - rest[-1].astype(int)).mean() < 4
     assert not _sink_threads()
 
 
 @pytest.mark.render
-@pytest.mark.parametrize("fails", ["video", "gif"])
+@pytest.mark.parametrize("fails", ["video", "gif", "still"])
 def test_a_failure_after_drawing_leaves_no_video_and_no_thread(tmp_path, monkeypatch,
                                                                 fails):
-    """An encoder failing while it drains, or the GIF post pass failing while
-    the videos drain: the pass raises that error, no video lands, and no
-    encoder thread is left running."""
+    """An encoder failing while it drains, or the GIF post pass or the still
+    failing while the videos drain: the figure raises that error, no video
+    lands, and no encoder thread is left running."""
     from neuroanim import encode, gif
 
     if fails == "video":
@@ -432,19 +441,25 @@ def test_a_failure_after_drawing_leaves_no_video_and_no_thread(tmp_path, monkeyp
             raise OSError("disk full")  # the encoder's last write
         monkeypatch.setattr(encode.VideoSink, "finish", finish)
         expected = "disk full"
-    else:
+    elif fails == "gif":
         def fit_gif(*a, **kw):
             raise RuntimeError("palette gone")
         monkeypatch.setattr(gif, "fit_gif", fit_gif)
         expected = "palette gone"
+    else:
+        def still(*a, **kw):
+            raise OSError("no room for the still")
+        monkeypatch.setattr(rd, "render", still)
+        expected = "no room for the still"
     import threading
 
     raised: list[BaseException] = []
 
     def make() -> None:
         try:
-            pipeline.make_all("tiny", {"seconds": 0.6}, formats=("mp4", "webm", "gif"),
-                              fps=10, resolution=SIZE, out_dir=tmp_path)
+            pipeline.make_all("tiny", {"seconds": 0.6},
+                              formats=("mp4", "webm", "gif", "png"), fps=10,
+                              resolution=SIZE, out_dir=tmp_path)
         except BaseException as exc:
             raised.append(exc)
 
