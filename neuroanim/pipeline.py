@@ -148,14 +148,12 @@ def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str
                 mine = [i for i in stills if draft and (wants[i].width,
                                                         wants[i].height) == (w, h)]
                 stills = [i for i in stills if i not in mine]
-                done, close, abort = registry.guarded(
-                    spec, _one_pass, spec, values, data, wants, members,
-                    scratch=scratches.enter_context(rd.scratch_dir()), w=w, h=h,
-                    fps=rate, theme=theme, transparent=transparent, budget=budget,
-                    verbose=verbose, progress=progress, stills=mine,
+                registry.guarded(
+                    spec, _one_pass, spec, values, data, wants, members, draining,
+                    results, scratch=scratches.enter_context(rd.scratch_dir()), w=w,
+                    h=h, fps=rate, theme=theme, transparent=transparent,
+                    budget=budget, verbose=verbose, progress=progress, stills=mine,
                     poster=not draft)
-                results |= done
-                draining.append((close, abort))
             for i in stills:
                 want = wants[i]
                 res = registry.guarded(spec, rd.render, spec, values, fmt="png",
@@ -173,8 +171,9 @@ def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str
                         path, want.fmt, size, want.width, want.height, 0.0, 0, 0.0,
                         seconds=round(time.perf_counter() - t0, 3)), [])
             while draining:
-                close, _ = draining.pop(0)
+                close, _ = draining[0]
                 results |= registry.guarded(spec, close)
+                draining.pop(0)  # only once closed: an interrupt meanwhile aborts it
         except BaseException:
             for _, abort in draining:
                 abort()
@@ -184,18 +183,19 @@ def make_outputs(spec: SceneSpec, values: dict, wants: list[Want], *, theme: str
             for i in range(len(wants))]
 
 
-def _one_pass(spec, values, data, wants, members, *, scratch, w, h, fps, theme,
-              transparent, budget, verbose, progress, stills=(), poster=False):
+def _one_pass(spec, values, data, wants, members, draining: list, out: dict, *,
+              scratch, w, h, fps, theme, transparent, budget, verbose, progress,
+              stills=(), poster=False) -> None:
     """Draw once for `members` [(index, k)] of `wants` into the `scratch` folder.
 
-    Returns `(done, close, abort)`: `done` is {index: (result, notes)} of the
-    GIFs and stills, made while the videos' encoders drain their last frames;
-    `close()` waits for the videos, places them and returns theirs, with the
-    poster's pixels (picked from the pass) after the notes when `poster`;
-    `abort()` drops them. `stills` (indices of pngs) are the pass's last frame.
+    The GIFs and stills go into `out` ({index: (result, notes)}), made while
+    the videos' encoders drain their last frames. `(close, abort)` of the
+    videos is appended to `draining` as soon as they are drawn: `close()`
+    waits for them, places them and returns theirs, with the poster's pixels
+    (picked from the pass) after the notes when `poster`; `abort()` drops
+    them. `stills` (indices of pngs) are the pass's last frame.
     """
     started = time.perf_counter()
-    out: dict[int, tuple] = {}
     videos = [(i, wants[i].fmt, scratch / f"out-{i}.{wants[i].fmt}")
               for i, k in members if wants[i].fmt != "gif"]
     gifs = [(i, k, scratch / f"frames-{i}.bin")
@@ -218,34 +218,8 @@ def _one_pass(spec, values, data, wants, members, *, scratch, w, h, fps, theme,
         if bar is not None:
             bar.abandon()
         raise
-    if bar is not None:
-        bar.close()
-        bars.remember(spec, values, fps, bar.done)
     srt = drawn.srt
     t_drawn = time.perf_counter()
-    try:
-        for i, _, inter in gifs:
-            want = wants[i]
-            t0 = time.perf_counter()
-            res, notes = gif.fit_gif(
-                gif.transcoder(inter, scratch, srt, drawn.palettes[inter]),
-                want.path, width=want.width,
-                height=want.height, fps=want.fps, budget=budget or 2**63,
-                min_width=min(gif.GIF_MIN_WIDTH, want.width))
-            seconds = t_drawn - started + time.perf_counter() - t0
-            out[i] = (dataclasses.replace(res, seconds=round(seconds, 3)), notes)
-        for i in stills:
-            from PIL import Image
-
-            png = scratch / f"still-{i}.png"
-            pixels = drawn.last if transparent else drawn.last[..., :3]
-            Image.fromarray(pixels).save(png, optimize=False, compress_level=1)
-            files.place([(png, wants[i].path)])
-            out[i] = (dataclasses.replace(rd.describe(wants[i].path),
-                                          seconds=round(t_drawn - started, 3)), [])
-    except BaseException:
-        drawn.abort_videos()
-        raise
 
     def close() -> dict[int, tuple]:
         drawn.close_videos()
@@ -263,7 +237,29 @@ def _one_pass(spec, values, data, wants, members, *, scratch, w, h, fps, theme,
                 res, seconds=round(t_videos - started, 3)), [], drawn.poster)
         return placed_videos
 
-    return out, close, drawn.abort_videos
+    draining.append((close, drawn.abort_videos))  # the caller aborts them on error
+    if bar is not None:
+        bar.close()
+        bars.remember(spec, values, fps, bar.done)
+    for i, _, inter in gifs:
+        want = wants[i]
+        t0 = time.perf_counter()
+        res, notes = gif.fit_gif(
+            gif.transcoder(inter, scratch, srt, drawn.palettes[inter]),
+            want.path, width=want.width,
+            height=want.height, fps=want.fps, budget=budget or 2**63,
+            min_width=min(gif.GIF_MIN_WIDTH, want.width))
+        seconds = t_drawn - started + time.perf_counter() - t0
+        out[i] = (dataclasses.replace(res, seconds=round(seconds, 3)), notes)
+    for i in stills:
+        from PIL import Image
+
+        png = scratch / f"still-{i}.png"
+        pixels = drawn.last if transparent else drawn.last[..., :3]
+        Image.fromarray(pixels).save(png, optimize=False, compress_level=1)
+        files.place([(png, wants[i].path)])
+        out[i] = (dataclasses.replace(rd.describe(wants[i].path),
+                                      seconds=round(t_drawn - started, 3)), [])
 
 
 def finish(spec: SceneSpec, result: rd.RenderResult, data: Any,

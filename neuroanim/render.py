@@ -558,21 +558,21 @@ def draw(spec, values, data, scratch: Path, *, w: int, h: int, fps: float,
         for sink in sinks:
             sink.abort()
         raise
-    palettes = {Path(s.path): s.palette for s in sinks
-                if isinstance(s, encode.GifFramesSink)}
-    best = picker.picker.best if picker is not None else None
-    path = None
-    if subs:
-        import srt
+    try:  # the videos in `later` may still be finishing: dropped on any error
+        palettes = {Path(s.path): s.palette for s in sinks
+                    if isinstance(s, encode.GifFramesSink)}
+        best = picker.picker.best if picker is not None else None
+        path = None
+        if subs:
+            import srt
 
-        path = scratch / "captions.srt"
-        try:
+            path = scratch / "captions.srt"
             path.write_text(srt.compose(subs), encoding="utf-8")
-        except BaseException:
-            for sink in later:
-                sink.abort()
-            raise
-    return Drawn(path, palettes, last, best, tuple(later))
+        return Drawn(path, palettes, last, best, tuple(later))
+    except BaseException:
+        for sink in later:
+            sink.abort()
+        raise
 
 
 def _chain(hook, more):
@@ -604,8 +604,8 @@ class Drawn:
         for i, sink in enumerate(self.pending):
             try:
                 sink.close()
-            except BaseException:
-                for other in self.pending[i + 1:]:
+            except BaseException:  # its error, or an interrupt while it drained
+                for other in self.pending[i:]:
                     other.abort()
                 raise
 

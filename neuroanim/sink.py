@@ -9,6 +9,7 @@ import queue
 import threading
 
 QUEUE_FRAMES = 8  # per sink: ~13 MB at 854x480; drawing waits when a sink lags
+ABORT_WAIT = 10.0  # seconds `Sink.abort` waits for a sink thread to stop
 
 
 class Frame:
@@ -72,8 +73,8 @@ class Sink:
         """No more frames: the sink finishes its file in its own thread while
         the caller goes on (`close` waits for it)."""
         if not self._ended and self._thread.is_alive():
-            self._ended = True
             self._queue.put(None)
+            self._ended = True
 
     def close(self) -> None:
         """Finish the file; re-raises what went wrong in the sink's thread."""
@@ -94,7 +95,9 @@ class Sink:
                 except queue.Empty:
                     break
             self._queue.put_nowait(None)
-        self._thread.join(10)
+        self._thread.join(ABORT_WAIT)
+        if self._thread.is_alive():  # still finishing its file: two threads must
+            return  # not close one container (it lies in a scratch folder anyway)
         with contextlib.suppress(Exception):
             self.discard()
 

@@ -475,3 +475,74 @@ def test_a_failure_after_drawing_leaves_no_video_and_no_thread(tmp_path, monkeyp
     assert any(expected in m for m in chain), chain
     assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob("*.webm"))
     assert not _sink_threads()
+
+
+@pytest.mark.render
+def test_an_interrupt_while_the_videos_drain_stops_their_threads(tmp_path, monkeypatch):
+    """Ctrl-C (or a build worker's SIGTERM) while waiting for an encoder to
+    drain: the interrupt goes on up, the encoder is waited for and its file
+    dropped before the scratch folder goes, and no video lands."""
+    import time
+
+    from neuroanim import encode, sink
+
+    finish, close = encode.VideoSink.finish, encode.VideoSink.close
+    wrote_into: list[bool] = []
+
+    def slow_finish(self):
+        time.sleep(0.8)
+        wrote_into.append(self.path.parent.is_dir())  # the scratch folder is there
+        finish(self)
+
+    def interrupted_close(self):
+        sink.Sink.end(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(encode.VideoSink, "finish", slow_finish)
+    monkeypatch.setattr(encode.VideoSink, "close", interrupted_close)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.make_all("tiny", {"seconds": 0.6}, formats=("mp4", "webm", "png"),
+                          fps=10, resolution=SIZE, out_dir=tmp_path)
+    assert not _sink_threads()
+    assert wrote_into == [True, True]
+    assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob("*.webm"))
+    monkeypatch.setattr(encode.VideoSink, "close", close)
+
+
+def test_abort_leaves_a_file_alone_while_its_thread_still_finishes_it(monkeypatch):
+    """`Sink.abort` waits `ABORT_WAIT` for the sink's thread; one still
+    finishing its file then is not discarded under it (two threads on one
+    container could crash libav)."""
+    import threading
+    import time
+
+    from neuroanim import sink
+
+    monkeypatch.setattr(sink, "ABORT_WAIT", 0.2)
+    events: list[str] = []
+    finishing = threading.Event()
+
+    class Slow(sink.Sink):
+        def consume(self, pixels, repeat):
+            pass
+
+        def finish(self):
+            finishing.set()
+            time.sleep(0.8)
+            events.append("finished")
+
+        def discard(self):
+            events.append("discarded")
+
+    s = Slow("slow")
+    s.put(np.zeros((2, 2, 4), np.uint8))
+    s.end()
+    assert finishing.wait(5)
+    s.abort()
+    assert events == [], events  # still finishing: left alone
+    s._thread.join(5)
+    assert events == ["finished"]
+    fast = Slow("fast")  # a sink whose thread is done is discarded
+    monkeypatch.setattr(sink, "ABORT_WAIT", 5)
+    fast.abort()
+    assert events == ["finished", "discarded"]
