@@ -504,7 +504,9 @@ def test_an_interrupt_while_the_videos_drain_stops_their_threads(tmp_path, monke
         pipeline.make_all("tiny", {"seconds": 0.6}, formats=("mp4", "webm", "png"),
                           fps=10, resolution=SIZE, out_dir=tmp_path)
     assert not _sink_threads()
-    assert wrote_into == [True, True]
+    # an encoder that was still finishing did so into its scratch folder (one
+    # that had not reached its end marker when aborted skips finishing)
+    assert all(wrote_into), wrote_into
     assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob("*.webm"))
     monkeypatch.setattr(encode.VideoSink, "close", close)
 
